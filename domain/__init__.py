@@ -1,0 +1,1 @@
+"""Pure, deterministic code: contracts, the rules reasoner, guardrails, outcome judging."""

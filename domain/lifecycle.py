@@ -1,0 +1,172 @@
+"""Models that cross the workflow boundary: input, decisions, executions, outcomes, state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from domain.context import CampaignContext, CampaignMetrics
+from domain.recommendation import (
+    ActionParameters,
+    ActionType,
+    Critique,
+    Recommendation,
+    SignalAnalysis,
+)
+from domain.thresholds import AutoApprovalPolicy, Guardrails, SignalThresholds
+
+
+class RecommendationStatus(StrEnum):
+    analyzing = "analyzing"
+    pending_review = "pending_review"
+    approved = "approved"
+    rejected = "rejected"
+    expired = "expired"
+    executed = "executed"  # applied on the platform; outcome timer running
+    completed = "completed"  # outcome measured
+    failed = "failed"
+
+    @property
+    def is_pending(self) -> bool:
+        return self in (RecommendationStatus.analyzing, RecommendationStatus.pending_review)
+
+
+class DecisionKind(StrEnum):
+    approved = "approved"
+    rejected = "rejected"
+
+
+class LifecyclePolicy(BaseModel):
+    thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    auto_approval: AutoApprovalPolicy = Field(default_factory=AutoApprovalPolicy)
+    max_regenerations: int = Field(default=2, ge=0)
+    review_timeout: timedelta = timedelta(hours=72)
+    outcome_delay: timedelta = timedelta(days=3)
+
+
+class AnalyzeInput(BaseModel):
+    """Start arguments of RecommendationWorkflow."""
+
+    recommendation_id: str
+    campaign_id: str
+    requested_by: str = "api"
+    policy: LifecyclePolicy = Field(default_factory=LifecyclePolicy)
+
+
+class Decision(BaseModel):
+    """Payload of the submit_decision signal."""
+
+    decision: DecisionKind
+    reviewer: str
+    feedback: str = ""
+    revision: int | None = Field(
+        default=None, description="revision being decided; a superseded one is refused"
+    )
+
+
+class AnalysisInput(BaseModel):
+    context: CampaignContext
+    thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
+
+
+class ReasoningStep(BaseModel):
+    """Input of the recommendation step; carries the critique of the previous attempt."""
+
+    thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    context: CampaignContext
+    analysis: SignalAnalysis
+    previous: Recommendation | None = None
+    critique: Critique | None = None
+    iteration: int = 0
+
+
+class CritiqueInput(BaseModel):
+    thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
+    context: CampaignContext
+    analysis: SignalAnalysis
+    recommendation: Recommendation
+
+
+class ActionRequest(BaseModel):
+    campaign_id: str
+    action: ActionType
+    parameters: ActionParameters
+    idempotency_key: str
+    requested_by: str
+
+
+class ExecutionResult(BaseModel):
+    campaign_id: str
+    action: ActionType
+    idempotency_key: str
+    applied: bool
+    already_applied: bool = False
+    before: dict = Field(default_factory=dict)
+    after: dict = Field(default_factory=dict)
+    executed_at: datetime
+    message: str = ""
+
+
+class OutcomeInput(BaseModel):
+    recommendation: Recommendation
+    before: CampaignMetrics
+    after: CampaignMetrics
+
+
+class Outcome(BaseModel):
+    campaign_id: str
+    metric: str
+    before_value: float | None
+    after_value: float | None
+    actual_change_pct: float | None
+    expected_change_pct: float
+    success: bool
+    summary: str
+    measured_at: datetime
+
+
+class TraceStep(BaseModel):
+    step: str
+    iteration: int = 0
+    started_at: datetime
+    duration_ms: float
+    detail: str = ""
+
+
+class ReanalysisRequest(BaseModel):
+    """Payload of the request_reanalysis signal: re-collect and reason again (new revision)."""
+
+    reviewer: str
+    feedback: str = ""
+
+
+class AuditEvent(BaseModel):
+    """One append-only audit entry (decision, refused decision, execution, outcome...)."""
+
+    recommendation_id: str
+    event: str
+    actor: str
+    revision: int = 0
+    payload: dict = Field(default_factory=dict)
+    at: datetime
+
+
+class LifecycleState(BaseModel):
+    """What the `state` query returns and what the store mirrors."""
+
+    recommendation_id: str
+    campaign_id: str
+    status: RecommendationStatus = RecommendationStatus.analyzing
+    revision: int = 0
+    iterations: int = 0
+    recommendation: Recommendation | None = None
+    decision: Decision | None = None
+    refused_decisions: list[str] = Field(default_factory=list)
+    execution: ExecutionResult | None = None
+    outcome: Outcome | None = None
+    error: str | None = None
+    trace: list[TraceStep] = Field(default_factory=list)

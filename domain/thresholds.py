@@ -1,0 +1,36 @@
+"""Tunable numbers of the reasoning and the guardrails (the seed's defaults).
+
+Pure data: the worker and API fill these from settings; workflows receive them in their input
+so a run keeps the values it started with.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SignalThresholds(BaseModel):
+    significant_change_pct: float = 10.0
+    critical_change_pct: float = 30.0
+    trend_days: int = 3
+    fatigue_frequency: float = 5.0
+    fatigue_creative_age_days: int = 30
+    saturation_impression_share: float = 0.90
+    competitor_activity_change_pct: float = 20.0
+    # Regenerate when the critique leaves confidence below this.
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
+
+
+class Guardrails(BaseModel):
+    max_bid_change_pct: float = Field(default=30.0, gt=0)
+    # A budget move may shift at most this share of the daily budget.
+    max_budget_shift_fraction: float = Field(default=0.25, gt=0, le=1)
+    max_audience_expansion_pct: float = Field(default=50.0, gt=0)
+
+
+class AutoApprovalPolicy(BaseModel):
+    """Off by default: approve without a human when confidence is high and risk low."""
+
+    enabled: bool = False
+    min_confidence: float = Field(default=0.85, ge=0, le=1)
+    allowed_risk_levels: list[str] = Field(default_factory=lambda: ["low"])

@@ -1,0 +1,202 @@
+"""The main job on embedded defaults: analyse every simulator campaign, approve, execute, measure.
+
+Runs against the stack started by ``python -m scripts.stack up`` and talks to it the way an API
+client and a reviewer would: over HTTP with API keys. The only back door it uses is the
+simulator's admin API, to reset the scenarios and move the simulated clock 3 days forward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from urllib.parse import quote
+
+import httpx
+
+from scripts.stack import API_PORT, SIMULATOR_PORT, TEMPORAL_UI_PORT, demo_environment
+
+POLL_SECONDS = 0.5
+
+
+class Demo:
+    def __init__(self, api_url: str, simulator_url: str, client_key: str, reviewer_key: str):
+        self.api = httpx.Client(base_url=api_url, timeout=15.0)
+        self.simulator = httpx.Client(base_url=simulator_url, timeout=15.0)
+        self.client_headers = {"X-API-Key": client_key}
+        self.reviewer_headers = {"X-API-Key": reviewer_key}
+
+    def campaigns(self) -> list[dict]:
+        self.simulator.post("/admin/reset").raise_for_status()
+        response = self.simulator.get("/campaigns")
+        response.raise_for_status()
+        return response.json()
+
+    def analyze(self, campaign_id: str) -> str:
+        response = self.api.post(
+            "/api/v1/recommendations/analyze",
+            json={"campaign_id": campaign_id, "force_refresh": True},
+            headers=self.client_headers,
+        )
+        response.raise_for_status()
+        return response.json()["recommendation_id"]
+
+    def get(self, recommendation_id: str) -> dict:
+        response = self.api.get(
+            f"/api/v1/recommendations/{recommendation_id}", headers=self.client_headers
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def wait_for(
+        self, ids: list[str], done: Callable[[dict], bool], what: str, timeout: float
+    ) -> dict[str, dict]:
+        """Poll every recommendation until `done` holds for each, showing progress."""
+        deadline = time.monotonic() + timeout
+        results: dict[str, dict] = {}
+        while time.monotonic() < deadline:
+            for rec_id in ids:
+                if rec_id not in results:
+                    body = self.get(rec_id)
+                    if done(body):
+                        results[rec_id] = body
+            print(f"\r  {what}: {len(results)}/{len(ids)}", end="", flush=True)
+            if len(results) == len(ids):
+                print()
+                return results
+            time.sleep(POLL_SECONDS)
+        print()
+        missing = ", ".join(sorted(set(ids) - set(results)))
+        raise SystemExit(f"Timed out after {timeout:.0f}s waiting for {what}: {missing}")
+
+    def approve(self, recommendation_id: str, revision: int) -> None:
+        response = self.api.post(
+            f"/api/v1/recommendations/{recommendation_id}/decision",
+            json={"decision": "approved", "feedback": "approved by the demo", "revision": revision},
+            headers=self.reviewer_headers,
+        )
+        response.raise_for_status()
+
+    def advance_clock(self, days: int) -> None:
+        self.simulator.post("/admin/clock/advance", json={"days": days}).raise_for_status()
+
+
+def recommendation_of(body: dict) -> dict:
+    return (body.get("state") or {}).get("recommendation") or {}
+
+
+def print_recommendations(campaigns: list[dict], ids: dict[str, str], bodies: dict) -> int:
+    print(f"\n  {'campaign':<22} {'root cause':<22} {'recommended action':<21} confidence")
+    mismatches = 0
+    for campaign in campaigns:
+        body = bodies[ids[campaign["campaign_id"]]]
+        rec = recommendation_of(body)
+        if body["status"] == "failed":
+            print(f"  {campaign['campaign_id']:<22} FAILED: {body.get('error')}")
+            mismatches += 1
+            continue
+        expected = campaign.get("scenario")
+        mark = "" if rec.get("root_cause") == expected else f"  (scenario: {expected})"
+        mismatches += bool(mark)
+        print(
+            f"  {campaign['campaign_id']:<22} {rec['root_cause']:<22} "
+            f"{rec['recommended_action']:<21} {rec['confidence']:.2f}{mark}"
+        )
+    return mismatches
+
+
+def print_executions(bodies: dict) -> None:
+    print(f"\n  {'recommendation':<34} {'action':<21} change")
+    for rec_id, body in bodies.items():
+        state = body.get("state") or {}
+        execution = state.get("execution")
+        action = recommendation_of(body).get("recommended_action", "")
+        if execution:
+            change = f"{execution.get('before')} -> {execution.get('after')}"
+        else:
+            change = "nothing to change on the platform"
+        print(f"  {rec_id:<34} {action:<21} {change}")
+
+
+def print_outcomes(bodies: dict) -> None:
+    print(f"\n  {'recommendation':<34} {'result':<8} summary")
+    for rec_id, body in bodies.items():
+        outcome = (body.get("state") or {}).get("outcome") or {}
+        result = "success" if outcome.get("success") else "no lift"
+        print(f"  {rec_id:<34} {result:<8} {outcome.get('summary', '')}")
+
+
+def run(args: argparse.Namespace) -> int:
+    env = demo_environment()
+    client_key, reviewer_key = args.client_key, args.reviewer_key
+    demo = Demo(args.api_url, args.simulator_url, client_key, reviewer_key)
+
+    campaigns = demo.campaigns()
+    print(f"\nAnalysing {len(campaigns)} simulator campaigns through the API...")
+    ids = {c["campaign_id"]: demo.analyze(c["campaign_id"]) for c in campaigns}
+    analysed = demo.wait_for(
+        list(ids.values()),
+        lambda b: b["status"] in ("pending_review", "failed"),
+        "recommendations ready for review",
+        args.timeout,
+    )
+    mismatches = print_recommendations(campaigns, ids, analysed)
+
+    reviewable = {i: b for i, b in analysed.items() if b["status"] == "pending_review"}
+    print(f"\nApproving {len(reviewable)} recommendations as reviewer 'demo-reviewer'...")
+    for rec_id, body in reviewable.items():
+        demo.approve(rec_id, body["revision"])
+    executed = demo.wait_for(
+        list(reviewable),
+        lambda b: b["status"] in ("executed", "completed", "failed"),
+        "approved and executed",
+        args.timeout,
+    )
+    print_executions(executed)
+
+    delay = env.get("OUTCOME_DELAY_SECONDS")
+    print(
+        f"\nAdvancing the simulated ad platform 3 days; the outcome timer fires after "
+        f"{delay}s (OUTCOME_DELAY_SECONDS; the default is 3 days)..."
+    )
+    demo.advance_clock(3)
+    completed = demo.wait_for(
+        list(reviewable),
+        lambda b: b["status"] in ("completed", "failed"),
+        "outcomes measured",
+        args.timeout + float(delay or 0),
+    )
+    print_outcomes(completed)
+
+    ui = f"http://localhost:{TEMPORAL_UI_PORT}/namespaces/default/workflows"
+    example = campaigns[0]["campaign_id"]
+    query = quote(f'CampaignId="{example}"')
+    print(
+        "\nThe stack keeps running:\n"
+        f"  API docs     {args.api_url}/api/docs\n"
+        f"  Temporal UI  {ui}\n"
+        f"  one campaign {ui}?query={query}\n"
+        f"  simulator    {args.simulator_url}/campaigns\n"
+        "Stop it with: make stop"
+    )
+    return 1 if mismatches else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    env = demo_environment()
+    keys = dict(entry.split(":", 2)[1::-1] for entry in env["API_KEYS"].split(","))
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.demo",
+        description="Analyse, approve, execute and measure every simulator campaign.",
+    )
+    parser.add_argument("--api-url", default=f"http://127.0.0.1:{API_PORT}")
+    parser.add_argument("--simulator-url", default=f"http://127.0.0.1:{SIMULATOR_PORT}")
+    parser.add_argument("--client-key", default=keys.get("client"))
+    parser.add_argument("--reviewer-key", default=keys.get("reviewer"))
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per phase")
+    sys.exit(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
