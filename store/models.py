@@ -1,0 +1,219 @@
+"""SQLAlchemy models: the tables that mirror the recommendation lifecycle.
+
+The same models run on SQLite (embedded default) and PostgreSQL (production), so only portable
+types are used: JSON (JSONB on PostgreSQL), strings instead of native enums, and ``UTCDateTime``,
+which always hands back timezone-aware UTC datetimes although SQLite drops the offset.
+
+The workflow's ``LifecycleState`` is the source of truth; ``recommendations.state`` keeps the
+whole of it, and the other columns copy the fields people filter, sort and report on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints let future Alembic batch migrations on SQLite find what to alter.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so BIGINT falls back to INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+ID_LENGTH = 128
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    PostgreSQL stores ``timestamptz``. SQLite has no timezone support, so values are written as
+    naive UTC (which also keeps string comparisons in range queries correct) and tagged as UTC
+    again on read. Naive input is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDocument}
+
+
+class CampaignRow(Base):
+    """A campaign we have seen metrics for, with the latest snapshot."""
+
+    __tablename__ = "campaigns"
+
+    campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    platform: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    last_metrics: Mapped[dict[str, Any]]
+
+
+class RecommendationRow(Base):
+    """One recommendation (= one workflow run), mirrored from its LifecycleState."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        # The 24-h dedup lookup (find_pending) and campaign history; its leading column also
+        # serves every lookup by campaign_id, so there is no separate campaign_id index.
+        Index("ix_recommendations_campaign_status_created", "campaign_id", "status", "created_at"),
+        # The API's list: filtered by status (or not), newest first.
+        Index("ix_recommendations_status_created", "status", "created_at"),
+        Index("ix_recommendations_created_at", "created_at"),
+    )
+
+    recommendation_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    workflow_id: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int] = mapped_column(default=0)
+    requested_by: Mapped[str] = mapped_column(String(128))
+
+    # Copied from state.recommendation (None until the reasoning produced one).
+    recommended_action: Mapped[str | None] = mapped_column(String(64))
+    specific_action: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+    reasoning: Mapped[str | None] = mapped_column(Text)
+    expected_impact: Mapped[dict[str, Any] | None]
+    recommendation: Mapped[dict[str, Any] | None]
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    model: Mapped[str | None] = mapped_column(String(128))
+    prompt_versions: Mapped[dict[str, Any] | None]
+    iterations: Mapped[int] = mapped_column(default=0)
+
+    # Copied from state.decision.
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reviewer: Mapped[str | None] = mapped_column(String(128))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+
+    error: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[dict[str, Any] | None]  # the full LifecycleState
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AuditLogRow(Base):
+    """Append-only audit trail. The store never updates or deletes these rows."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    revision: Mapped[int] = mapped_column(default=0)
+    payload: Mapped[dict[str, Any]]
+    at: Mapped[datetime]
+    # Hash of the whole event: a retried record_audit_event activity carries the same event
+    # (same workflow time), so the unique key turns the retry into a no-op, not a duplicate.
+    dedup_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ExecutionRow(Base):
+    """An action carried out on the ad platform, keyed by its idempotency key."""
+
+    __tablename__ = "executions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(
+        ForeignKey("recommendations.recommendation_id", ondelete="CASCADE"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(256), unique=True)
+    campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    action: Mapped[str] = mapped_column(String(64))
+    applied: Mapped[bool] = mapped_column(Boolean)
+    already_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]
+    executed_at: Mapped[datetime]
+    message: Mapped[str] = mapped_column(Text, default="")
+
+
+class OutcomeRow(Base):
+    """The measured result of an executed recommendation (one per recommendation)."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(
+        ForeignKey("recommendations.recommendation_id", ondelete="CASCADE"), unique=True
+    )
+    campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    metric: Mapped[str] = mapped_column(String(64))
+    before_value: Mapped[float | None] = mapped_column(Float)
+    after_value: Mapped[float | None] = mapped_column(Float)
+    actual_change_pct: Mapped[float | None] = mapped_column(Float)
+    expected_change_pct: Mapped[float] = mapped_column(Float)
+    success: Mapped[bool] = mapped_column(Boolean)
+    summary: Mapped[str] = mapped_column(Text)
+    measured_at: Mapped[datetime]
+    # The campaign snapshots compared; the outcome-labelled eval dataset is built from them.
+    before_metrics: Mapped[dict[str, Any] | None]
+    after_metrics: Mapped[dict[str, Any] | None]
+
+
+class RunTraceRow(Base):
+    """One step of the path through the reasoning loop, in order (``position``)."""
+
+    __tablename__ = "run_traces"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    recommendation_id: Mapped[str] = mapped_column(
+        ForeignKey("recommendations.recommendation_id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    step: Mapped[str] = mapped_column(String(64))
+    iteration: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    duration_ms: Mapped[float] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# Room for later tables (evaluation_runs, pacing checks, ...): add a model here and a new
+# Alembic revision in store/migrations/versions; never edit an applied revision.

@@ -1,0 +1,41 @@
+"""Read models the Store returns (what the API serialises)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.context import CampaignMetrics
+from domain.lifecycle import LifecycleState, RecommendationStatus
+
+
+class RecommendationRecord(BaseModel):
+    """Read model of one recommendation row (what the API returns)."""
+
+    recommendation_id: str
+    campaign_id: str
+    workflow_id: str
+    status: RecommendationStatus
+    revision: int
+    requested_by: str
+    created_at: datetime
+    updated_at: datetime
+    state: LifecycleState | None  # the latest synced state (recommendation, decision, ...)
+    error: str | None = None
+    # Copies of state fields, handy for list views without digging into `state`.
+    recommended_action: str | None = None
+    confidence: float | None = None
+    risk_level: str | None = None
+    decision: str | None = None
+    reviewer: str | None = None
+    decided_at: datetime | None = None
+
+
+class CampaignRecord(BaseModel):
+    campaign_id: str
+    name: str
+    platform: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    last_metrics: CampaignMetrics

@@ -1,0 +1,367 @@
+"""The Store: every read and write of our database goes through here.
+
+Used by activities/ (sync_state, append_audit, upsert_campaign) and api/ (everything else).
+Writes are idempotent where Temporal may retry them. Every write transaction starts with a
+write statement (or takes its lock explicitly), so on SQLite it holds the write lock before it
+reads anything and waits for it (busy timeout) instead of failing on a stale read snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Self
+
+from sqlalchemy import and_, case, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Select
+
+from domain.context import CampaignMetrics
+from domain.lifecycle import AuditEvent, LifecycleState, RecommendationStatus, TraceStep
+from store import mapping
+from store.engine import create_engine
+from store.migrate import current_revision, upgrade
+from store.models import (
+    AuditLogRow,
+    Base,
+    CampaignRow,
+    ExecutionRow,
+    OutcomeRow,
+    RecommendationRow,
+    RunTraceRow,
+    utcnow,
+)
+from store.records import CampaignRecord, RecommendationRecord
+
+__all__ = ["CampaignRecord", "RecommendationRecord", "Store", "open_store"]
+
+PENDING_STATUSES = tuple(status.value for status in RecommendationStatus if status.is_pending)
+# requested_by of a row first written by sync_state (a run started outside the API).
+UNKNOWN_REQUESTER = "unknown"
+# Key space of the per-campaign advisory lock taken by create_unless_pending on PostgreSQL.
+POSTGRES_CAMPAIGN_LOCK_SPACE = 0x4D41
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        # Rows are turned into Pydantic records right away; nothing lazy-loads after commit.
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    async def connect(cls, url: str, **engine_options: Any) -> Store:
+        """Open (lazily) a connection pool; does not migrate, see migrate()/open_store().
+
+        ``engine_options`` go to SQLAlchemy's create_async_engine: size the PostgreSQL pool
+        (pool_size + max_overflow, default 5 + 10) to the worker's activity concurrency.
+        """
+        return cls(create_engine(url, **engine_options))
+
+    async def migrate(self) -> None:
+        """Alembic ``upgrade head``; safe to call from several processes at once."""
+        await upgrade(self.engine)
+
+    async def schema_revision(self) -> str | None:
+        return await current_revision(self.engine)
+
+    async def ping(self) -> bool:
+        """Readiness probe: can we run a query?"""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError):
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    # -- recommendations -------------------------------------------------------------------
+
+    async def create_recommendation(
+        self, recommendation_id: str, campaign_id: str, requested_by: str
+    ) -> RecommendationRecord:
+        """Insert the row in status analyzing; an existing row is returned untouched."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                self._new_recommendation(recommendation_id, campaign_id, requested_by)
+            )
+            return await self._record(session, recommendation_id)
+
+    async def create_unless_pending(
+        self, recommendation_id: str, campaign_id: str, requested_by: str, since: datetime
+    ) -> tuple[RecommendationRecord, bool]:
+        """Atomic dedup: the pending recommendation created at/after ``since`` if there is one
+        (created=False), else a new one (created=True). Two concurrent calls for the same
+        campaign cannot both create."""
+        async with self._sessions.begin() as session:
+            await self._lock_campaign(session, campaign_id)
+            pending = (await session.scalars(_pending_query(campaign_id, since))).first()
+            if pending is not None:
+                return mapping.to_record(pending), False
+            await session.execute(
+                self._new_recommendation(recommendation_id, campaign_id, requested_by)
+            )
+            return await self._record(session, recommendation_id), True
+
+    async def find_pending(self, campaign_id: str, since: datetime) -> RecommendationRecord | None:
+        """Newest recommendation in analyzing/pending_review created at or after ``since``."""
+        async with self._sessions() as session:
+            row = (await session.scalars(_pending_query(campaign_id, since))).first()
+            return mapping.to_record(row) if row else None
+
+    async def get_recommendation(self, recommendation_id: str) -> RecommendationRecord | None:
+        async with self._sessions() as session:
+            row = await session.get(RecommendationRow, recommendation_id)
+            return mapping.to_record(row) if row else None
+
+    async def list_recommendations(
+        self,
+        status: RecommendationStatus | None = None,
+        campaign_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[RecommendationRecord], int]:
+        """One page, newest first, and the total number of matching rows."""
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        filters = _list_filters(status, campaign_id)
+        async with self._sessions() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(RecommendationRow).where(*filters)
+            )
+            page = select(RecommendationRow).where(*filters).limit(limit).offset(offset)
+            rows = await session.scalars(_newest_first(page))
+            return [mapping.to_record(row) for row in rows], int(total or 0)
+
+    async def campaign_history(
+        self, campaign_id: str, limit: int | None = None
+    ) -> list[RecommendationRecord]:
+        """The campaign's recommendations, newest first, each with its full state."""
+        query = select(RecommendationRow).where(RecommendationRow.campaign_id == campaign_id)
+        async with self._sessions() as session:
+            rows = await session.scalars(_newest_first(query).limit(limit))
+            return [mapping.to_record(row) for row in rows]
+
+    # -- lifecycle mirror ------------------------------------------------------------------
+
+    async def sync_state(self, state: LifecycleState) -> None:
+        """Mirror a LifecycleState: the recommendation row, its trace, execution and outcome.
+
+        Idempotent (the activity is retried) and works without create_recommendation (a run
+        started from the Temporal CLI). The row upsert comes first: on PostgreSQL its row lock
+        serialises concurrent syncs of one recommendation, so traces cannot double up.
+        """
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            await session.execute(self._upsert_recommendation(state, now))
+            await self._replace_traces(session, state.recommendation_id, state.trace)
+            if state.execution is not None:
+                columns = mapping.execution_columns(state.recommendation_id, state.execution)
+                await session.execute(self._upsert(ExecutionRow, columns, "idempotency_key"))
+            if state.outcome is not None:
+                columns = mapping.outcome_columns(state.recommendation_id, state.outcome)
+                await session.execute(self._upsert(OutcomeRow, columns, "recommendation_id"))
+
+    async def list_traces(self, recommendation_id: str) -> list[TraceStep]:
+        query = (
+            select(RunTraceRow)
+            .where(RunTraceRow.recommendation_id == recommendation_id)
+            .order_by(RunTraceRow.position)
+        )
+        async with self._sessions() as session:
+            return [
+                TraceStep(
+                    step=row.step,
+                    iteration=row.iteration,
+                    started_at=row.started_at,
+                    duration_ms=row.duration_ms,
+                    detail=row.detail,
+                )
+                for row in await session.scalars(query)
+            ]
+
+    # -- audit -----------------------------------------------------------------------------
+
+    async def append_audit(self, event: AuditEvent) -> None:
+        """Append one entry; appending the very same event again (a retry) is a no-op."""
+        statement = (
+            self._insert(AuditLogRow)
+            .values(**mapping.audit_columns(event))
+            .on_conflict_do_nothing(index_elements=["dedup_key"])
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def list_audit(self, recommendation_id: str) -> list[AuditEvent]:
+        """Oldest first (by event time, then by insertion)."""
+        query = (
+            select(AuditLogRow)
+            .where(AuditLogRow.recommendation_id == recommendation_id)
+            .order_by(AuditLogRow.at, AuditLogRow.id)
+        )
+        async with self._sessions() as session:
+            return [mapping.to_audit_event(row) for row in await session.scalars(query)]
+
+    # -- campaigns -------------------------------------------------------------------------
+
+    async def upsert_campaign(self, metrics: CampaignMetrics) -> None:
+        now = utcnow()
+        latest = {
+            "name": metrics.campaign_name,
+            "platform": metrics.platform,
+            "last_seen_at": now,
+            "last_metrics": metrics.model_dump(mode="json"),
+        }
+        statement = self._insert(CampaignRow).values(
+            campaign_id=metrics.campaign_id, first_seen_at=now, **latest
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["campaign_id"],
+            set_={name: statement.excluded[name] for name in latest},
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
+        async with self._sessions() as session:
+            row = await session.get(CampaignRow, campaign_id)
+        if row is None:
+            return None
+        return CampaignRecord(
+            campaign_id=row.campaign_id,
+            name=row.name,
+            platform=row.platform,
+            first_seen_at=row.first_seen_at,
+            last_seen_at=row.last_seen_at,
+            last_metrics=CampaignMetrics.model_validate(row.last_metrics),
+        )
+
+    # -- statement builders ----------------------------------------------------------------
+
+    def _insert(self, model: type[Base]) -> Any:
+        """A dialect INSERT, which knows ON CONFLICT (spelled alike on SQLite and PostgreSQL)."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(model)
+
+    def _upsert(self, model: type[Base], columns: dict[str, Any], key: str) -> Any:
+        """INSERT, or on a clash on ``key`` overwrite every other column."""
+        statement = self._insert(model).values(**columns)
+        return statement.on_conflict_do_update(
+            index_elements=[key],
+            set_={name: statement.excluded[name] for name in columns if name != key},
+        )
+
+    def _new_recommendation(
+        self, recommendation_id: str, campaign_id: str, requested_by: str
+    ) -> Any:
+        now = utcnow()
+        statement = self._insert(RecommendationRow).values(
+            recommendation_id=recommendation_id,
+            campaign_id=campaign_id,
+            # The API uses the recommendation id as the Temporal workflow id.
+            workflow_id=recommendation_id,
+            status=RecommendationStatus.analyzing.value,
+            requested_by=requested_by,
+            created_at=now,
+            updated_at=now,
+            **mapping.recommendation_columns(None),
+        )
+        return statement.on_conflict_do_nothing(index_elements=["recommendation_id"])
+
+    def _upsert_recommendation(self, state: LifecycleState, now: datetime) -> Any:
+        columns = mapping.state_columns(state, now)
+        statement = self._insert(RecommendationRow).values(
+            recommendation_id=state.recommendation_id,
+            workflow_id=state.recommendation_id,
+            requested_by=UNKNOWN_REQUESTER,
+            created_at=now,
+            **columns,
+        )
+        # recommendation_id, workflow_id, requested_by and created_at keep their first values.
+        updates = {name: statement.excluded[name] for name in columns}
+        updates["decided_at"] = _first_decided_at(statement.excluded)
+        return statement.on_conflict_do_update(index_elements=["recommendation_id"], set_=updates)
+
+    async def _replace_traces(
+        self, session: AsyncSession, recommendation_id: str, trace: list[TraceStep]
+    ) -> None:
+        await session.execute(
+            delete(RunTraceRow).where(RunTraceRow.recommendation_id == recommendation_id)
+        )
+        rows = mapping.trace_rows(recommendation_id, trace)
+        if rows:
+            await session.execute(insert(RunTraceRow), rows)
+
+    async def _lock_campaign(self, session: AsyncSession, campaign_id: str) -> None:
+        """Serialise create_unless_pending per campaign (database-wide on SQLite)."""
+        if self.engine.dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:campaign_id))"),
+                {"space": POSTGRES_CAMPAIGN_LOCK_SPACE, "campaign_id": campaign_id},
+            )
+        else:
+            # Take SQLite's write lock before reading, so the read cannot go stale.
+            await session.execute(text("BEGIN IMMEDIATE"))
+
+    @staticmethod
+    async def _record(session: AsyncSession, recommendation_id: str) -> RecommendationRecord:
+        row = await session.get(RecommendationRow, recommendation_id)
+        if row is None:  # cannot happen: the row was written in this very transaction
+            raise LookupError(recommendation_id)
+        return mapping.to_record(row)
+
+
+async def open_store(url: str, migrate: bool = True, **engine_options: Any) -> Store:
+    """Connect and (by default) bring the schema to head: what the API and worker call."""
+    store = await Store.connect(url, **engine_options)
+    if migrate:
+        try:
+            await store.migrate()
+        except BaseException:
+            await store.close()
+            raise
+    return store
+
+
+def _first_decided_at(excluded: Any) -> Any:
+    """Keep the time a decision was first synced; re-syncs of the same decision don't move it."""
+    row = RecommendationRow
+    same_decision = and_(
+        row.decided_at.is_not(None),
+        row.decision == excluded.decision,
+        row.revision == excluded.revision,
+    )
+    return case((same_decision, row.decided_at), else_=excluded.decided_at)
+
+
+def _pending_query(campaign_id: str, since: datetime) -> Select[tuple[RecommendationRow]]:
+    query = select(RecommendationRow).where(
+        RecommendationRow.campaign_id == campaign_id,
+        RecommendationRow.status.in_(PENDING_STATUSES),
+        RecommendationRow.created_at >= since,
+    )
+    return _newest_first(query).limit(1)
+
+
+def _list_filters(status: RecommendationStatus | None, campaign_id: str | None) -> list[Any]:
+    filters: list[Any] = []
+    if status is not None:
+        filters.append(RecommendationRow.status == RecommendationStatus(status).value)
+    if campaign_id is not None:
+        filters.append(RecommendationRow.campaign_id == campaign_id)
+    return filters
+
+
+def _newest_first(query: Select[tuple[RecommendationRow]]) -> Select[tuple[RecommendationRow]]:
+    # The id breaks ties between rows created in the same instant, so pages never overlap.
+    return query.order_by(
+        RecommendationRow.created_at.desc(), RecommendationRow.recommendation_id.desc()
+    )

@@ -1,0 +1,233 @@
+"""sync_state mirrors the workflow's LifecycleState; it is retried, so it must be idempotent."""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from domain.lifecycle import LifecycleState, RecommendationStatus
+from store import Store
+from store.models import ExecutionRow, OutcomeRow, RecommendationRow, RunTraceRow
+from tests.store.conftest import Factory
+
+
+async def _row(store: Store, recommendation_id: str) -> RecommendationRow:
+    async with store.engine.connect() as connection:
+        result = await connection.execute(
+            select(RecommendationRow).where(
+                RecommendationRow.recommendation_id == recommendation_id
+            )
+        )
+        return result.one()  # type: ignore[return-value]
+
+
+async def _count(store: Store, model, recommendation_id: str) -> int:
+    async with store.engine.connect() as connection:
+        return await connection.scalar(
+            select(func.count())
+            .select_from(model)
+            .where(model.recommendation_id == recommendation_id)
+        )
+
+
+async def _created(store: Store, make: Factory) -> tuple[str, str]:
+    campaign_id = make.campaign_id()
+    record = await store.create_recommendation(
+        make.recommendation_id(campaign_id), campaign_id, "api"
+    )
+    return record.recommendation_id, campaign_id
+
+
+async def test_round_trip_fills_columns_and_state(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    state = make.state(recommendation_id, campaign_id, RecommendationStatus.approved, decided=True)
+
+    await store.sync_state(state)
+
+    row = await _row(store, recommendation_id)
+    assert row.status == "approved"
+    assert (row.revision, row.iterations) == (1, 2)
+    assert row.recommended_action == "Bid Adjustment"
+    assert row.specific_action == "increase bid 15 % from $2.50 to $2.88"
+    assert row.root_cause == "competitive_pressure"
+    assert row.confidence == 0.78
+    assert row.risk_level == "medium"
+    assert row.reasoning.startswith("CPA rose 31 %")
+    assert row.expected_impact["change_pct"] == -12.0
+    assert row.recommendation["supporting_evidence"][0].startswith("competitor activity")
+    assert row.degraded is True
+    assert row.model == "rules"
+    assert row.prompt_versions == {"generate": "v3", "critique": "v2"}
+    assert (row.decision, row.reviewer) == ("approved", "maria@example.com")
+    assert row.feedback == "go ahead, watch CPC"
+    assert row.decided_at is not None and row.decided_at.tzinfo is not None
+
+    record = await store.get_recommendation(recommendation_id)
+    assert record is not None
+    assert record.state == state
+    assert isinstance(record.state, LifecycleState)
+    assert record.status is RecommendationStatus.approved
+    assert (record.recommended_action, record.confidence) == ("Bid Adjustment", 0.78)
+    assert (record.decision, record.reviewer) == ("approved", "maria@example.com")
+
+
+async def test_sync_twice_is_idempotent(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    state = make.state(recommendation_id, campaign_id, RecommendationStatus.executed, executed=True)
+
+    await store.sync_state(state)
+    first = await store.get_recommendation(recommendation_id)
+    await store.sync_state(state)  # the activity retried
+    second = await store.get_recommendation(recommendation_id)
+
+    assert await _count(store, RecommendationRow, recommendation_id) == 1
+    assert await _count(store, ExecutionRow, recommendation_id) == 1
+    assert await _count(store, RunTraceRow, recommendation_id) == len(state.trace)
+    assert first is not None and second is not None
+    assert second.state == first.state == state
+    assert second.decided_at == first.decided_at  # re-syncing does not move the decision time
+    assert second.created_at == first.created_at
+
+
+async def test_traces_are_replaced_not_appended(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    long_loop = make.state(recommendation_id, campaign_id, iterations=3)
+    await store.sync_state(long_loop)
+
+    # A reanalysis: the workflow reports a new, shorter path through the loop.
+    short_loop = make.state(recommendation_id, campaign_id, iterations=1)
+    short_loop.revision = 2
+    await store.sync_state(short_loop)
+
+    traces = await store.list_traces(recommendation_id)
+    assert traces == short_loop.trace
+    assert [step.step for step in traces] == [
+        "collect_context",
+        "analyze_signals",
+        "generate",
+        "critique",
+        "validate",
+    ]
+
+
+async def test_trace_times_come_back_in_utc(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    state = make.state(recommendation_id, campaign_id)
+    plus_five = timezone(timedelta(hours=5))
+    state.trace[0].started_at = state.trace[0].started_at.astimezone(plus_five)
+
+    await store.sync_state(state)
+
+    traces = await store.list_traces(recommendation_id)
+    assert traces[0].started_at == state.trace[0].started_at  # same instant
+    assert traces[0].started_at.utcoffset() == timedelta(0)
+
+
+async def test_sync_without_create(store: Store, make: Factory) -> None:
+    """A workflow started from the Temporal CLI never went through the API."""
+    campaign_id = make.campaign_id()
+    recommendation_id = make.recommendation_id(campaign_id)
+    state = make.state(recommendation_id, campaign_id, RecommendationStatus.pending_review)
+
+    await store.sync_state(state)
+
+    record = await store.get_recommendation(recommendation_id)
+    assert record is not None
+    assert record.status is RecommendationStatus.pending_review
+    assert record.workflow_id == recommendation_id
+    assert record.requested_by == "unknown"
+    assert record.created_at.tzinfo == UTC
+    assert record.state == state
+    assert await store.find_pending(campaign_id, since=record.created_at) == record
+
+
+async def test_sync_keeps_what_create_recorded(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    created = await store.get_recommendation(recommendation_id)
+
+    await store.sync_state(make.state(recommendation_id, campaign_id))
+
+    synced = await store.get_recommendation(recommendation_id)
+    assert created is not None and synced is not None
+    assert synced.requested_by == "api"
+    assert synced.created_at == created.created_at
+    assert synced.updated_at >= created.updated_at
+
+
+async def test_state_without_recommendation_clears_the_columns(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    await store.sync_state(make.state(recommendation_id, campaign_id))
+
+    failed = LifecycleState(
+        recommendation_id=recommendation_id,
+        campaign_id=campaign_id,
+        status=RecommendationStatus.failed,
+        revision=2,
+        error="CampaignNotFound: campaign was deleted",
+    )
+    await store.sync_state(failed)
+
+    row = await _row(store, recommendation_id)
+    assert row.status == "failed"
+    assert row.error == "CampaignNotFound: campaign was deleted"
+    assert (row.recommended_action, row.confidence, row.recommendation) == (None, None, None)
+    assert await store.list_traces(recommendation_id) == []
+
+
+async def test_execution_is_upserted_by_idempotency_key(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    state = make.state(recommendation_id, campaign_id, RecommendationStatus.executed, executed=True)
+    await store.sync_state(state)
+
+    # The execute activity was retried: the platform reports the change as already applied.
+    assert state.execution is not None
+    state.execution.already_applied = True
+    state.execution.message = "duplicate request, already applied"
+    await store.sync_state(state)
+
+    async with store.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(ExecutionRow).where(ExecutionRow.recommendation_id == recommendation_id)
+            )
+        ).all()
+    assert len(rows) == 1
+    execution = rows[0]
+    assert execution.idempotency_key == f"{recommendation_id}:r1:execute"
+    assert execution.action == "Bid Adjustment"
+    assert (execution.applied, execution.already_applied) == (True, True)
+    assert (execution.before, execution.after) == ({"bid": 2.5}, {"bid": 2.88})
+    assert execution.executed_at == state.execution.executed_at
+    assert execution.message == "duplicate request, already applied"
+
+
+async def test_outcome_is_persisted(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    state = make.state(
+        recommendation_id, campaign_id, RecommendationStatus.completed, measured=True
+    )
+
+    await store.sync_state(state)
+    await store.sync_state(state)
+
+    async with store.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(OutcomeRow).where(OutcomeRow.recommendation_id == recommendation_id)
+            )
+        ).all()
+    assert len(rows) == 1
+    outcome = rows[0]
+    assert outcome.campaign_id == campaign_id
+    assert outcome.metric == "cpa"
+    assert (outcome.before_value, outcome.after_value) == (48.5, 42.1)
+    assert (outcome.actual_change_pct, outcome.expected_change_pct) == (-13.2, -12.0)
+    assert outcome.success is True
+    assert outcome.summary == "CPA fell 13.2 % (expected -12 %)"
+    assert state.outcome is not None
+    assert outcome.measured_at == state.outcome.measured_at
+
+    record = await store.get_recommendation(recommendation_id)
+    assert record is not None and record.state is not None
+    assert record.state.outcome == state.outcome
