@@ -1,0 +1,1 @@
+"""The FastAPI app: routers, auth, request/response schemas (``api.app.create_app``)."""

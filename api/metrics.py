@@ -1,0 +1,116 @@
+"""The API's Prometheus metrics, on a registry of its own.
+
+A private registry keeps these names from colliding with the worker's metrics when both are
+imported into one process (the test suite), and ``/metrics`` shows exactly what the API owns.
+Decisions submitted over HTTP are counted here; the worker counts what the workflows do.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+
+HTTP_REQUESTS = Counter(
+    "api_requests_total",
+    "HTTP requests handled, by route template and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "api_request_duration_seconds",
+    "HTTP request latency by route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+ANALYZE_REQUESTS = Counter(
+    "recommendation_analyze_requests_total",
+    "Analyze requests by result (started, deduplicated, start_failed)",
+    ["result"],
+    registry=REGISTRY,
+)
+ACCEPTANCE = Counter(
+    "recommendation_acceptance_total",
+    "Reviewer decisions accepted by the API and signalled to the workflow",
+    ["decision"],
+    registry=REGISTRY,
+)
+REANALYSIS = Counter(
+    "recommendation_reanalysis_requests_total",
+    "Re-analysis requests signalled to the workflow",
+    registry=REGISTRY,
+)
+AUTH_FAILURES = Counter(
+    "api_auth_failures_total",
+    "Requests refused for a missing or unknown API key",
+    ["reason"],
+    registry=REGISTRY,
+)
+RATE_LIMITED = Counter(
+    "api_rate_limited_total",
+    "Requests refused with 429",
+    registry=REGISTRY,
+)
+
+for _result in ("started", "deduplicated", "start_failed"):
+    ANALYZE_REQUESTS.labels(result=_result)
+for _decision in ("approved", "rejected"):
+    ACCEPTANCE.labels(decision=_decision)
+for _reason in ("missing", "unknown"):
+    AUTH_FAILURES.labels(reason=_reason)
+
+UNMATCHED_ROUTE = "<unmatched>"
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware: counts and times every HTTP request by its route template.
+
+    The template (``/api/v1/recommendations/{recommendation_id}``) rather than the raw path keeps
+    label cardinality bounded whatever ids clients send.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = route_template(scope)
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or UNMATCHED_ROUTE

@@ -1,0 +1,267 @@
+"""The recommendation use cases behind the routers: analyze, read, decide, re-analyze.
+
+Routers stay thin (HTTP in, HTTP out); the rules about deduplication, which states accept a
+decision and how Temporal failures map to HTTP live here.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from temporalio.client import Client
+
+from api import temporal
+from api.auth import Principal
+from api.errors import ApiError
+from api.metrics import ACCEPTANCE, ANALYZE_REQUESTS, REANALYSIS
+from api.schemas import (
+    AnalyzeResponse,
+    DecisionRequest,
+    DecisionResponse,
+    ReanalyzeResponse,
+    RecommendationView,
+)
+from domain.lifecycle import (
+    AnalyzeInput,
+    Decision,
+    LifecycleState,
+    ReanalysisRequest,
+    RecommendationStatus,
+)
+from settings import Settings
+from store.repository import RecommendationRecord, Store
+
+log = logging.getLogger("api.recommendations")
+
+# Statuses after which the workflow has finished: the stored row is the final word.
+FINAL_STATUSES = frozenset(
+    {
+        RecommendationStatus.rejected,
+        RecommendationStatus.expired,
+        RecommendationStatus.completed,
+        RecommendationStatus.failed,
+    }
+)
+
+
+def new_recommendation_id(campaign_id: str) -> str:
+    return f"rec-{campaign_id}-{uuid.uuid4().hex[:8]}"
+
+
+class RecommendationService:
+    def __init__(self, settings: Settings, store: Store, client: Client) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client
+
+    # ------------------------------------------------------------------ analyze
+
+    async def analyze(
+        self, campaign_id: str, force_refresh: bool, principal: Principal
+    ) -> AnalyzeResponse:
+        recommendation_id = new_recommendation_id(campaign_id)
+        # Row first: the workflow's first sync_state then updates a row that already exists,
+        # and a failed start leaves a visible "failed" row rather than nothing.
+        if force_refresh:
+            record = await self.store.create_recommendation(
+                recommendation_id, campaign_id, requested_by=principal.name
+            )
+        else:
+            # Atomic in the database, so concurrent calls (even on several API replicas)
+            # cannot both start an analysis of the same campaign.
+            record, created = await self.store.create_unless_pending(
+                recommendation_id, campaign_id, principal.name, since=self._dedup_since()
+            )
+            if not created:
+                ANALYZE_REQUESTS.labels(result="deduplicated").inc()
+                log.info(
+                    "returning pending recommendation",
+                    extra={"recommendation_id": record.recommendation_id},
+                )
+                return _analyze_response(record, deduplicated=True)
+        await self._start_workflow(record, principal)
+        return _analyze_response(record, deduplicated=False)
+
+    def _dedup_since(self) -> datetime:
+        return datetime.now(UTC) - timedelta(hours=self.settings.dedup_window_hours)
+
+    async def _start_workflow(self, record: RecommendationRecord, principal: Principal) -> None:
+        analyze = AnalyzeInput(
+            recommendation_id=record.recommendation_id,
+            campaign_id=record.campaign_id,
+            requested_by=principal.name,
+            policy=self.settings.lifecycle_policy(),
+        )
+        try:
+            await temporal.start_recommendation(
+                self.client, self.settings.temporal_task_queue, analyze
+            )
+        except Exception as exc:  # any start failure is reported as 503
+            await self._mark_start_failed(analyze, exc)
+            ANALYZE_REQUESTS.labels(result="start_failed").inc()
+            raise ApiError(
+                503,
+                "temporal_unavailable",
+                f"could not start the analysis workflow ({_short(exc)}); "
+                f"recommendation {analyze.recommendation_id} was marked failed, try again later",
+            ) from exc
+        ANALYZE_REQUESTS.labels(result="started").inc()
+        log.info(
+            "analysis started",
+            extra={
+                "recommendation_id": analyze.recommendation_id,
+                "campaign_id": analyze.campaign_id,
+            },
+        )
+
+    async def _mark_start_failed(self, analyze: AnalyzeInput, exc: Exception) -> None:
+        log.error(
+            "workflow start failed",
+            extra={"recommendation_id": analyze.recommendation_id, "error": _short(exc)},
+        )
+        failed = LifecycleState(
+            recommendation_id=analyze.recommendation_id,
+            campaign_id=analyze.campaign_id,
+            status=RecommendationStatus.failed,
+            error=f"workflow start failed: {_short(exc)}",
+        )
+        try:
+            await self.store.sync_state(failed)
+        except Exception:  # the 503 is still the right answer; the log keeps the detail
+            log.exception(
+                "could not mark recommendation failed",
+                extra={"recommendation_id": analyze.recommendation_id},
+            )
+
+    # --------------------------------------------------------------------- read
+
+    async def get(self, recommendation_id: str) -> RecommendationView:
+        record = await self._require(recommendation_id)
+        return RecommendationView.build(record, await self._live_state(record))
+
+    async def _require(self, recommendation_id: str) -> RecommendationRecord:
+        record = await self.store.get_recommendation(recommendation_id)
+        if record is None:
+            raise ApiError(404, "not_found", f"recommendation {recommendation_id!r} not found")
+        return record
+
+    async def _live_state(self, record: RecommendationRecord) -> LifecycleState | None:
+        if record.status in FINAL_STATUSES:
+            return None
+        return await temporal.query_state(self.client, record.workflow_id)
+
+    async def _current_state(
+        self, record: RecommendationRecord
+    ) -> tuple[RecommendationStatus, int]:
+        live = await self._live_state(record)
+        if live is not None:
+            return live.status, live.revision
+        return record.status, record.revision
+
+    # ------------------------------------------------------------------- decide
+
+    async def decide(
+        self, recommendation_id: str, body: DecisionRequest, principal: Principal
+    ) -> DecisionResponse:
+        record = await self._require(recommendation_id)
+        status, revision = await self._current_state(record)
+        _ensure_reviewable(recommendation_id, status)
+        if body.revision is not None and body.revision != revision:
+            raise ApiError(
+                409,
+                "stale_revision",
+                f"revision {body.revision} was superseded; the current revision is {revision}",
+            )
+        # Pin the revision we checked: if a re-analysis lands before the signal, the workflow
+        # refuses this decision instead of applying it to a recommendation nobody reviewed.
+        decision = Decision(
+            decision=body.decision,
+            reviewer=principal.name,
+            feedback=body.feedback,
+            revision=revision,
+        )
+        await self._signal(record, temporal.signal_decision, decision)
+        ACCEPTANCE.labels(decision=body.decision.value).inc()
+        log.info(
+            "decision submitted",
+            extra={
+                "recommendation_id": recommendation_id,
+                "decision": body.decision.value,
+                "reviewer": principal.name,
+                "revision": revision,
+            },
+        )
+        return DecisionResponse(
+            recommendation_id=recommendation_id,
+            decision=body.decision,
+            reviewer=principal.name,
+            revision=revision,
+        )
+
+    async def reanalyze(
+        self, recommendation_id: str, feedback: str, principal: Principal
+    ) -> ReanalyzeResponse:
+        record = await self._require(recommendation_id)
+        status, revision = await self._current_state(record)
+        _ensure_reviewable(recommendation_id, status)
+        request = ReanalysisRequest(reviewer=principal.name, feedback=feedback)
+        await self._signal(record, temporal.signal_reanalysis, request)
+        REANALYSIS.inc()
+        log.info(
+            "re-analysis requested",
+            extra={"recommendation_id": recommendation_id, "reviewer": principal.name},
+        )
+        return ReanalyzeResponse(
+            recommendation_id=recommendation_id,
+            reviewer=principal.name,
+            previous_revision=revision,
+        )
+
+    async def _signal(
+        self,
+        record: RecommendationRecord,
+        send: Callable[[Client, str, Any], Awaitable[None]],
+        payload: Any,
+    ) -> None:
+        try:
+            await send(self.client, record.workflow_id, payload)
+        except temporal.WorkflowClosedError as exc:
+            raise ApiError(
+                409,
+                "not_pending",
+                f"recommendation {record.recommendation_id!r} has already finished",
+            ) from exc
+        except Exception as exc:  # Temporal unreachable or timing out
+            raise ApiError(
+                503,
+                "temporal_unavailable",
+                f"could not signal the workflow ({_short(exc)}); try again later",
+            ) from exc
+
+
+def _ensure_reviewable(recommendation_id: str, status: RecommendationStatus) -> None:
+    if status != RecommendationStatus.pending_review:
+        raise ApiError(
+            409,
+            "not_pending",
+            f"recommendation {recommendation_id!r} is {status.value}; "
+            "only pending_review recommendations accept this",
+        )
+
+
+def _analyze_response(record: RecommendationRecord, *, deduplicated: bool) -> AnalyzeResponse:
+    return AnalyzeResponse(
+        recommendation_id=record.recommendation_id,
+        status=record.status,
+        campaign_id=record.campaign_id,
+        deduplicated=deduplicated,
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

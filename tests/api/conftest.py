@@ -1,0 +1,142 @@
+"""Fixtures: one time-skipping Temporal server, worker and SQLite store for the whole module
+set, and a fresh app (with its own rate limiter) per test."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.app import create_app
+from settings import Settings
+from store.repository import Store, open_store
+from tests.api.fake_workflow import FakeRecommendationWorkflow, StoreActivities
+
+CLIENT_KEY = "client-key-0001"
+REVIEWER_KEY = "reviewer-key-0001"
+ADMIN_KEY = "admin-key-0001"
+API_KEYS = f"{CLIENT_KEY}:client:dashboard,{REVIEWER_KEY}:reviewer:alice,{ADMIN_KEY}:admin:root"
+TASK_QUEUE = f"api-tests-{uuid.uuid4().hex[:6]}"
+
+CLIENT = {"X-API-Key": CLIENT_KEY}
+REVIEWER = {"X-API-Key": REVIEWER_KEY}
+ADMIN = {"X-API-Key": ADMIN_KEY}
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "api_keys": API_KEYS,
+        "api_keys_file": None,
+        "rate_limit": "10000/minute",
+        "temporal_task_queue": TASK_QUEUE,
+        "dedup_window_hours": 24,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def new_campaign() -> str:
+    return f"camp_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    # The dev server gets this from `make demo`; the test server needs it registered too.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={"CampaignId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+        )
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Store]:
+    path = tmp_path_factory.mktemp("api-db") / "agent.db"
+    store = await open_store(f"sqlite+aiosqlite:///{path}", migrate=True)
+    yield store
+    await store.close()
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Worker]:
+    async with Worker(
+        temporal_env.client,
+        task_queue=TASK_QUEUE,
+        workflows=[FakeRecommendationWorkflow],
+        activities=[StoreActivities(store).sync_state],
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def temporal_client(temporal_env: WorkflowEnvironment, worker: Worker) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture
+def app(store: Store, temporal_client: Client) -> FastAPI:
+    return create_app(make_settings(), store=store, temporal_client=temporal_client)
+
+
+@pytest.fixture
+async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app) as client:
+        yield client
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test")
+
+
+async def poll(
+    check: Callable[[], Awaitable[Any]], *, within: float = 10.0, interval: float = 0.05
+) -> Any:
+    """Call ``check`` until it returns something truthy, or fail at the deadline."""
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(interval)
+
+
+async def start_analysis(http: httpx.AsyncClient, campaign_id: str | None = None) -> dict:
+    response = await http.post(
+        "/api/v1/recommendations/analyze",
+        json={"campaign_id": campaign_id or new_campaign()},
+        headers=CLIENT,
+    )
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def wait_for_status(http: httpx.AsyncClient, recommendation_id: str, status: str) -> dict:
+    async def reached() -> dict | None:
+        response = await http.get(f"/api/v1/recommendations/{recommendation_id}", headers=CLIENT)
+        body = response.json()
+        return body if body.get("status") == status else None
+
+    return await poll(reached)

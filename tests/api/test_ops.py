@@ -1,0 +1,136 @@
+"""/health, /ready, /metrics and the OpenAPI documentation."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.app import create_app
+from store.repository import Store
+from tests.api.conftest import REVIEWER, client_for, make_settings, start_analysis, wait_for_status
+
+
+async def test_health_needs_no_key(http):
+    response = await http.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_ready_when_database_and_temporal_answer(http):
+    response = await http.get("/ready")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {"database": "ok", "temporal": "ok"}}
+
+
+async def test_ready_is_503_and_says_what_failed(temporal_client):
+    # A real Store pointed at a PostgreSQL port nobody listens on, and a Temporal likewise.
+    unreachable_db = await Store.connect("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    unreachable_temporal = await Client.connect(
+        "127.0.0.1:1", lazy=True, data_converter=pydantic_data_converter
+    )
+    try:
+        db_down = create_app(make_settings(), store=unreachable_db, temporal_client=temporal_client)
+        async with client_for(db_down) as http:
+            response = await http.get("/ready")
+        assert response.status_code == 503
+        checks = response.json()["checks"]
+        assert checks["temporal"] == "ok"
+        assert checks["database"].startswith("error")
+
+        both_down = create_app(
+            make_settings(), store=unreachable_db, temporal_client=unreachable_temporal
+        )
+        async with client_for(both_down) as http:
+            response = await http.get("/ready")
+        assert response.status_code == 503
+        assert response.json()["status"] == "unavailable"
+        assert response.json()["checks"]["temporal"].startswith("error")
+    finally:
+        await unreachable_db.close()
+
+
+async def test_requests_fail_with_503_not_500_when_the_database_is_down(temporal_client):
+    unreachable_db = await Store.connect("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    app = create_app(make_settings(), store=unreachable_db, temporal_client=temporal_client)
+    try:
+        async with client_for(app) as http:
+            response = await http.get("/api/v1/recommendations", headers=REVIEWER)
+    finally:
+        await unreachable_db.close()
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
+
+
+async def test_metrics_count_requests_by_route_template_and_decisions(http):
+    started = await start_analysis(http)
+    recommendation_id = started["recommendation_id"]
+    await wait_for_status(http, recommendation_id, "pending_review")
+    await http.post(
+        f"/api/v1/recommendations/{recommendation_id}/decision",
+        json={"decision": "approved"},
+        headers=REVIEWER,
+    )
+
+    response = await http.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert (
+        'api_requests_total{method="POST",route="/api/v1/recommendations/analyze",status="202"}'
+        in text
+    )
+    # Ids never become label values: the template does.
+    assert 'route="/api/v1/recommendations/{recommendation_id}"' in text
+    assert recommendation_id not in text
+    assert "api_request_duration_seconds_bucket" in text
+    assert 'recommendation_analyze_requests_total{result="started"}' in text
+    approved = [
+        line
+        for line in text.splitlines()
+        if line.startswith('recommendation_acceptance_total{decision="approved"}')
+    ]
+    assert approved and float(approved[0].split()[-1]) >= 1
+
+
+async def test_openapi_documents_every_endpoint(http):
+    spec = (await http.get("/api/openapi.json")).json()
+
+    paths = spec["paths"]
+    assert set(paths) >= {
+        "/api/v1/recommendations/analyze",
+        "/api/v1/recommendations",
+        "/api/v1/recommendations/{recommendation_id}",
+        "/api/v1/recommendations/{recommendation_id}/decision",
+        "/api/v1/recommendations/{recommendation_id}/reanalyze",
+        "/api/v1/campaigns/{campaign_id}/history",
+        "/health",
+        "/ready",
+        "/metrics",
+    }
+    decision = paths["/api/v1/recommendations/{recommendation_id}/decision"]["post"]
+    assert {"202", "401", "403", "404", "409", "422", "429"} <= set(decision["responses"])
+    assert decision["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorBody"
+    )
+    assert decision["security"] == [{"APIKeyHeader": []}]
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    assert "examples" in spec["components"]["schemas"]["AnalyzeRequest"]
+
+    docs = await http.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/api/openapi.json" in docs.text
+
+
+async def test_lifespan_opens_its_own_store(tmp_path):
+    # Without injection the lifespan opens (and migrates) the configured database.
+    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        store = app.state.services.store
+        assert store is not None and await store.ping()
+        assert app.state.services.temporal is not None
+    assert (tmp_path / "own.db").exists()

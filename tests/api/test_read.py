@@ -1,0 +1,143 @@
+"""GET one recommendation, the list with filters and pages, and a campaign's history."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.conftest import (
+    CLIENT,
+    REVIEWER,
+    new_campaign,
+    poll,
+    start_analysis,
+    wait_for_status,
+)
+
+BASE = "/api/v1/recommendations"
+
+
+async def test_get_merges_the_live_workflow_state(http):
+    started = await start_analysis(http)
+
+    body = await wait_for_status(http, started["recommendation_id"], "pending_review")
+
+    assert body["source"] == "workflow"
+    assert body["revision"] == 1
+    assert body["campaign_id"] == started["campaign_id"]
+    assert body["workflow_id"] == started["recommendation_id"]
+    assert body["recommendation"]["recommended_action"] == "Bid Adjustment"
+    assert body["decision"] is None
+
+
+async def test_get_unknown_id_is_404_with_the_error_body(http):
+    response = await http.get(f"{BASE}/rec-nope-00000000", headers=CLIENT)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert "rec-nope-00000000" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["r%C3%A9c-%F0%9F%98%80", "a" * 129, "rec%20with%20space", "rec%00nul", "%27%3B--"],
+)
+async def test_junk_ids_are_refused_before_reaching_temporal(http, bad_id):
+    response = await http.get(f"{BASE}/{bad_id}", headers=CLIENT)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_list_filters_by_campaign_and_status_and_pages(http):
+    campaign_id = new_campaign()
+    ids = set()
+    for _ in range(3):
+        response = await http.post(
+            f"{BASE}/analyze",
+            json={"campaign_id": campaign_id, "force_refresh": True},
+            headers=CLIENT,
+        )
+        ids.add(response.json()["recommendation_id"])
+
+    first = await http.get(BASE, params={"campaign_id": campaign_id, "limit": 2}, headers=CLIENT)
+    second = await http.get(
+        BASE, params={"campaign_id": campaign_id, "limit": 2, "offset": 2}, headers=CLIENT
+    )
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["total"] == 3
+    assert (first.json()["limit"], first.json()["offset"]) == (2, 0)
+    paged = [item["recommendation_id"] for item in first.json()["items"] + second.json()["items"]]
+    assert len(paged) == 3 and set(paged) == ids
+
+    for recommendation_id in ids:
+        await wait_for_status(http, recommendation_id, "pending_review")
+    pending = await http.get(
+        BASE, params={"campaign_id": campaign_id, "status": "pending_review"}, headers=CLIENT
+    )
+    assert pending.json()["total"] == 3
+    approved = await http.get(
+        BASE, params={"campaign_id": campaign_id, "status": "approved"}, headers=CLIENT
+    )
+    assert approved.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 201},
+        {"limit": "ten"},
+        {"offset": -1},
+        {"status": "bogus"},
+        {"campaign_id": "bad id!"},
+    ],
+)
+async def test_list_rejects_bad_query_parameters(http, params):
+    response = await http.get(BASE, params=params, headers=CLIENT)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_list_accepts_the_limit_bounds(http):
+    for limit in (1, 200):
+        response = await http.get(BASE, params={"limit": limit}, headers=CLIENT)
+        assert response.status_code == 200
+        assert len(response.json()["items"]) <= limit
+
+
+async def test_campaign_history_lists_decisions(http):
+    started = await start_analysis(http)
+    recommendation_id = started["recommendation_id"]
+    await wait_for_status(http, recommendation_id, "pending_review")
+    decided = await http.post(
+        f"{BASE}/{recommendation_id}/decision",
+        json={"decision": "rejected", "feedback": "not now"},
+        headers=REVIEWER,
+    )
+    assert decided.status_code == 202
+    history_url = f"/api/v1/campaigns/{started['campaign_id']}/history"
+
+    async def rejection_stored() -> dict | None:
+        # The history reads the store, which the workflow syncs after the decision arrives.
+        response = await http.get(history_url, headers=CLIENT)
+        assert response.status_code == 200
+        body = response.json()
+        return body if body["items"] and body["items"][0]["status"] == "rejected" else None
+
+    body = await poll(rejection_stored)
+    assert body["campaign_id"] == started["campaign_id"]
+    assert body["total"] == 1
+    item = body["items"][0]
+    assert item["recommendation_id"] == recommendation_id
+    assert item["status"] == "rejected"
+    assert item["decision"]["reviewer"] == "alice"
+    assert item["decision"]["feedback"] == "not now"
+
+
+async def test_history_of_an_unknown_campaign_is_empty_not_404(http):
+    response = await http.get("/api/v1/campaigns/never_seen/history", headers=CLIENT)
+
+    assert response.status_code == 200
+    assert response.json() == {"campaign_id": "never_seen", "total": 0, "items": []}
