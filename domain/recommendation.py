@@ -63,6 +63,7 @@ class Signal(BaseModel):
     value: float | None = None
     threshold: float | None = None
     significant: bool = False
+    critical: bool = False
     description: str
 
 
@@ -70,6 +71,9 @@ class RootCauseScore(BaseModel):
     root_cause: RootCause
     score: float = Field(ge=0, le=1)
     evidence: list[str] = Field(default_factory=list)
+    counter_evidence: list[str] = Field(
+        default_factory=list, description="observations that do not fit this cause"
+    )
 
 
 class SignalAnalysis(BaseModel):
@@ -82,6 +86,9 @@ class SignalAnalysis(BaseModel):
     complexity_score: float = Field(ge=0, le=1, description="conflict and size of the change")
     summary: str
     model: str = "rules"
+    missing_sources: list[str] = Field(
+        default_factory=list, description="optional sources the analysis had to do without"
+    )
 
 
 class ActionParameters(BaseModel):
@@ -136,6 +143,10 @@ class Recommendation(BaseModel):
 class CritiqueIssue(BaseModel):
     severity: Severity
     description: str
+    code: str | None = Field(
+        default=None,
+        description="machine-readable kind, e.g. contradicts_evidence, magnitude, weak_evidence",
+    )
 
 
 class Critique(BaseModel):

@@ -17,6 +17,15 @@ class SignalThresholds(BaseModel):
     fatigue_creative_age_days: int = 30
     saturation_impression_share: float = 0.90
     competitor_activity_change_pct: float = 20.0
+    # Uneven efficiency: worst/best segment CPA ratio that calls for a reallocation, the ratio
+    # under which segments count as even, and the spend share that makes a segment count.
+    segment_cpa_spread_ratio: float = Field(default=2.0, gt=1)
+    segment_cpa_even_ratio: float = Field(default=1.5, ge=1)
+    segment_min_spend_share: float = Field(default=0.10, ge=0, le=1)
+    # Fundamental problem: this many clicks without one conversion is no longer chance.
+    zero_conversion_min_clicks: int = Field(default=100, ge=1)
+    # Fewer conversions than this make the CPA a small-sample reading (lower confidence).
+    min_conversions: float = Field(default=30.0, ge=0)
     # Regenerate when the critique leaves confidence below this.
     min_confidence: float = Field(default=0.6, ge=0, le=1)
 
