@@ -45,6 +45,16 @@ class LifecyclePolicy(BaseModel):
     max_regenerations: int = Field(default=2, ge=0)
     review_timeout: timedelta = timedelta(hours=72)
     outcome_delay: timedelta = timedelta(days=3)
+    # The outcome compares this many days after the action with as many days before it, so
+    # days from before the action do not dilute the "after" figures.
+    outcome_window_days: int = Field(default=3, ge=1, le=30)
+
+
+class MetricsWindow(BaseModel):
+    """Campaign metrics over the last `days` days (vs the `days` before): outcome snapshots."""
+
+    campaign_id: str
+    days: int = Field(ge=1, le=30)
 
 
 class AnalyzeInput(BaseModel):

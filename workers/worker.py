@@ -1,0 +1,151 @@
+"""The worker process: ``python -m workers.worker``.
+
+Registers RecommendationWorkflow and every activity on ``settings.temporal_task_queue``. All
+configuration comes from the environment (``settings.Settings``); see ``--help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from activities import build_activities
+from activities.reasoning import build_reasoner
+from settings import Settings, get_settings
+from store.repository import open_store
+from workers.logs import configure_json_logging
+from workflows.recommendation import RecommendationWorkflow
+
+log = logging.getLogger("workers.worker")
+
+DEFAULT_GRACEFUL_SHUTDOWN = timedelta(seconds=10)
+
+
+async def connect_client(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """A Temporal client with the project's data converter (pydantic)."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        # None lets the SDK turn TLS on by itself when an API key is set (Temporal Cloud).
+        tls=True if settings.temporal_tls else None,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    activities: Sequence[Callable[..., Any]],
+    *,
+    graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[RecommendationWorkflow],
+        activities=list(activities),
+        # DESIGN §7: a cache smaller than the runs in flight multiplies replays.
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_activities=settings.max_concurrent_activities,
+        graceful_shutdown_timeout=graceful_shutdown,
+    )
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    client: Client | None = None,
+    graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
+) -> None:
+    """Run until ``stop`` is set (forever without one). Usable in-process by tests."""
+    reasoner = build_reasoner(settings)  # an unknown reasoner fails here, before connecting
+    client = client or await connect_client(settings)
+    stop = stop or asyncio.Event()
+    store = await open_store(settings.database_url, migrate=True)
+    try:
+        async with httpx.AsyncClient(
+            base_url=settings.ad_platform_url, timeout=settings.ad_platform_timeout_seconds
+        ) as http_client:
+            activities = build_activities(settings, store, http_client, reasoner=reasoner)
+            worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
+            async with worker:
+                log.info(
+                    "Worker polling task queue %s on %s (namespace %s, reasoner %s)",
+                    settings.temporal_task_queue,
+                    settings.temporal_address,
+                    settings.temporal_namespace,
+                    reasoner.name,
+                )
+                await stop.wait()
+                log.info("Stopping: finishing running activities (up to %s)", graceful_shutdown)
+    finally:
+        await store.close()
+    log.info("Worker stopped")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m workers.worker",
+        description=(
+            "Temporal worker of the marketing reasoning agent. Configured by environment "
+            "variables (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, "
+            "TEMPORAL_API_KEY, TEMPORAL_TLS, DATABASE_URL, AD_PLATFORM_URL, REASONER, "
+            "MAX_CACHED_WORKFLOWS, ...; see settings.py) or a .env file."
+        ),
+    )
+    parser.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
+    parser.add_argument(
+        "--graceful-shutdown-seconds",
+        type=float,
+        default=DEFAULT_GRACEFUL_SHUTDOWN.total_seconds(),
+        help="on SIGTERM/SIGINT, how long running activities may finish (default 10)",
+    )
+    parser.add_argument(
+        "--metrics-bind",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve the Temporal SDK's Prometheus metrics here (off by default)",
+    )
+    return parser.parse_args(argv)
+
+
+async def _main(args: argparse.Namespace) -> None:
+    settings = get_settings()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runtime = None
+    if args.metrics_bind:
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(args.metrics_bind)))
+    client = await connect_client(settings, runtime=runtime)
+    await run_worker(
+        settings,
+        stop=stop,
+        client=client,
+        graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    configure_json_logging(args.log_level)
+    asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    main()

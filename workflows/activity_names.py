@@ -1,0 +1,49 @@
+"""Activity names: the contract between RecommendationWorkflow, the real activities and test
+doubles (docs/ARCHITECTURE.md, "Activities"). Plain strings so the workflow never imports I/O code.
+"""
+
+from __future__ import annotations
+
+COLLECT_CAMPAIGN = "collect_campaign"
+COLLECT_CREATIVES = "collect_creatives"
+COLLECT_COMPETITORS = "collect_competitors"
+COLLECT_AUDIENCE = "collect_audience"
+COLLECT_HISTORY = "collect_history"
+# Campaign metrics over an explicit window, for the outcome's before/after snapshots.
+MEASURE_CAMPAIGN = "measure_campaign"
+
+ANALYZE_SIGNALS = "analyze_signals"
+GENERATE_RECOMMENDATION = "generate_recommendation"
+CRITIQUE_RECOMMENDATION = "critique_recommendation"
+
+SYNC_STATE = "sync_state"
+RECORD_AUDIT_EVENT = "record_audit_event"
+
+EXECUTE_ACTION = "execute_action"
+
+# Optional context sources: context field name -> collector activity name.
+OPTIONAL_COLLECTORS: dict[str, str] = {
+    "creatives": COLLECT_CREATIVES,
+    "competitors": COLLECT_COMPETITORS,
+    "audience": COLLECT_AUDIENCE,
+    "history": COLLECT_HISTORY,
+}
+
+ALL_ACTIVITY_NAMES = frozenset(
+    {
+        COLLECT_CAMPAIGN,
+        *OPTIONAL_COLLECTORS.values(),
+        MEASURE_CAMPAIGN,
+        ANALYZE_SIGNALS,
+        GENERATE_RECOMMENDATION,
+        CRITIQUE_RECOMMENDATION,
+        SYNC_STATE,
+        RECORD_AUDIT_EVENT,
+        EXECUTE_ACTION,
+    }
+)
+
+# Error types raised by activities that the workflow reacts to.
+CAMPAIGN_NOT_FOUND = "CampaignNotFound"
+MISSING_METRICS = "MissingMetrics"
+ACTION_REJECTED = "ActionRejected"
