@@ -83,7 +83,7 @@ class Demo:
 
 
 def recommendation_of(body: dict) -> dict:
-    return (body.get("state") or {}).get("recommendation") or {}
+    return body.get("recommendation") or {}
 
 
 def print_recommendations(campaigns: list[dict], ids: dict[str, str], bodies: dict) -> int:
@@ -109,8 +109,7 @@ def print_recommendations(campaigns: list[dict], ids: dict[str, str], bodies: di
 def print_executions(bodies: dict) -> None:
     print(f"\n  {'recommendation':<34} {'action':<21} change")
     for rec_id, body in bodies.items():
-        state = body.get("state") or {}
-        execution = state.get("execution")
+        execution = body.get("execution")
         action = recommendation_of(body).get("recommended_action", "")
         if execution:
             change = f"{execution.get('before')} -> {execution.get('after')}"
@@ -122,7 +121,7 @@ def print_executions(bodies: dict) -> None:
 def print_outcomes(bodies: dict) -> None:
     print(f"\n  {'recommendation':<34} {'result':<8} summary")
     for rec_id, body in bodies.items():
-        outcome = (body.get("state") or {}).get("outcome") or {}
+        outcome = body.get("outcome") or {}
         result = "success" if outcome.get("success") else "no lift"
         print(f"  {rec_id:<34} {result:<8} {outcome.get('summary', '')}")
 

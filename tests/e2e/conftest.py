@@ -1,0 +1,173 @@
+"""The real stack over real sockets: dev server, simulator, worker and API as separate processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {"client": "e2e-client-key", "reviewer": "e2e-reviewer-key", "admin": "e2e-admin-key"}
+STARTUP_SECONDS = 60
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = STARTUP_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2.0).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class Process:
+    """A child process with its output captured in a log file shown when something fails."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
+        self.popen = subprocess.Popen(
+            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        return self
+
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up, like a crashed pod."""
+        if self.alive():
+            self.popen.kill()
+            self.popen.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "".join(self.log_path.read_text(errors="replace").splitlines(True)[-lines:])
+
+
+@dataclass
+class Stack:
+    env: WorkflowEnvironment
+    api_url: str
+    simulator_url: str
+    base_env: dict[str, str]
+    tmp: Path
+    worker: Process
+    processes: list[Process]
+
+    @property
+    def client(self):
+        return self.env.client
+
+    def start_worker(self) -> Process:
+        worker = Process(
+            "worker",
+            [str(BIN / "python"), "-m", "workers.worker"],
+            self.base_env,
+            self.tmp / f"worker-{len(self.processes)}.log",
+        ).start()
+        self.processes.append(worker)
+        wait_until(worker.alive, "worker process", timeout=5)
+        self.worker = worker
+        return worker
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.api_url, timeout=15.0)
+
+    def simulator(self) -> httpx.Client:
+        return httpx.Client(base_url=self.simulator_url, timeout=15.0)
+
+
+@pytest.fixture(scope="session")
+async def stack(tmp_path_factory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("e2e")
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(BIN / "temporal"),
+        search_attributes=ALL_SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
+    )
+    target = env.client.service_client.config.target_host
+    api_port, simulator_port = free_port(), free_port()
+    base_env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": target,
+        "TEMPORAL_TASK_QUEUE": "e2e-marketing-agent",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'agent.db'}",
+        "AD_PLATFORM_URL": f"http://127.0.0.1:{simulator_port}",
+        "API_PORT": str(api_port),
+        "API_KEYS": ",".join(f"{key}:{role}:e2e-{role}" for role, key in KEYS.items()),
+        "OUTCOME_DELAY_SECONDS": "3",
+        "RATE_LIMIT": "10000/minute",
+    }
+    python = str(BIN / "python")
+    simulator = Process(
+        "simulator",
+        [python, "-m", "simulator", "--host", "127.0.0.1", "--port", str(simulator_port)],
+        base_env,
+        tmp / "simulator.log",
+    ).start()
+    api = Process("api", [python, "-m", "api"], base_env, tmp / "api.log").start()
+    stack = Stack(
+        env=env,
+        api_url=f"http://127.0.0.1:{api_port}",
+        simulator_url=f"http://127.0.0.1:{simulator_port}",
+        base_env=base_env,
+        tmp=tmp,
+        worker=None,  # type: ignore[arg-type]
+        processes=[simulator, api],
+    )
+    try:
+        wait_until(lambda: http_ok(f"{stack.simulator_url}/campaigns"), "simulator")
+        stack.start_worker()
+        wait_until(lambda: http_ok(f"{stack.api_url}/ready"), "API /ready")
+        yield stack
+    except AssertionError:
+        for process in stack.processes:
+            print(f"--- {process.name} log ---\n{process.log_tail()}")
+        raise
+    finally:
+        for process in stack.processes:
+            process.stop()
+        await env.shutdown()
