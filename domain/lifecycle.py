@@ -173,6 +173,9 @@ class LifecycleState(BaseModel):
     status: RecommendationStatus = RecommendationStatus.analyzing
     revision: int = 0
     iterations: int = 0
+    # The context the current revision was reasoned on: evidence for reviewers, and the input
+    # of the outcome-labelled eval cases once the outcome is known.
+    context: CampaignContext | None = None
     recommendation: Recommendation | None = None
     decision: Decision | None = None
     refused_decisions: list[str] = Field(default_factory=list)

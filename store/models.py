@@ -215,5 +215,45 @@ class RunTraceRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-# Room for later tables (evaluation_runs, pacing checks, ...): add a model here and a new
-# Alembic revision in store/migrations/versions; never edit an applied revision.
+class EvaluationRunRow(Base):
+    """One ``python -m evals run``: headline numbers as columns (to chart and filter), the
+    full summary as JSON."""
+
+    __tablename__ = "evaluation_runs"
+    __table_args__ = (
+        Index("ix_evaluation_runs_reasoner_started", "reasoner", "started_at"),
+        Index("ix_evaluation_runs_dataset_sha256", "dataset_sha256"),
+    )
+
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    dataset: Mapped[str] = mapped_column(Text)
+    dataset_sha256: Mapped[str] = mapped_column(String(64))
+    cases: Mapped[int] = mapped_column(Integer)
+    failed_cases: Mapped[int] = mapped_column(Integer)
+    reasoner: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[str | None] = mapped_column(String(64))
+    models: Mapped[list[str]] = mapped_column(JSONDocument)
+    agreement: Mapped[float] = mapped_column(Float)
+    agreement_low: Mapped[float] = mapped_column(Float)
+    agreement_high: Mapped[float] = mapped_column(Float)
+    kappa: Mapped[float | None] = mapped_column(Float)
+    macro_f1: Mapped[float | None] = mapped_column(Float)
+    root_cause_agreement: Mapped[float | None] = mapped_column(Float)
+    ece: Mapped[float | None] = mapped_column(Float)
+    brier: Mapped[float | None] = mapped_column(Float)
+    regeneration_rate: Mapped[float | None] = mapped_column(Float)
+    latency_ms_p50: Mapped[float | None] = mapped_column(Float)
+    latency_ms_p95: Mapped[float | None] = mapped_column(Float)
+    tokens_total: Mapped[int | None] = mapped_column(Integer)
+    cost_usd_total: Mapped[float | None] = mapped_column(Float)
+    min_agreement: Mapped[float] = mapped_column(Float)
+    gate_passed: Mapped[bool] = mapped_column(Boolean)
+    summary: Mapped[dict[str, Any]]
+    report_path: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+# Room for later tables (pacing checks, ...): add a model here and a new Alembic revision in
+# store/migrations/versions; never edit an applied revision.

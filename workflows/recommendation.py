@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         TraceStep,
     )
     from domain.outcome import judge_outcome
+    from domain.reasoning_loop import draft_until_accepted, flag_partial_context
     from domain.recommendation import Critique, Recommendation, SignalAnalysis
     from workflows import activity_names as names
     from workflows.search_attributes import (
@@ -159,7 +160,6 @@ class RecommendationWorkflow:
         self._state = LifecycleState(
             recommendation_id=inp.recommendation_id, campaign_id=inp.campaign_id
         )
-        self._context: CampaignContext | None = None
         self._decision: Decision | None = None
         self._reanalysis: ReanalysisRequest | None = None
         self._phase = "starting"
@@ -241,7 +241,7 @@ class RecommendationWorkflow:
         self._set_status(RecommendationStatus.analyzing)
         context = await self._collect_context()
         recommendation = await self._reason(context)
-        self._context = context
+        self._state.context = context
         self._state.recommendation = self._validate(recommendation, context)
         self._set_status(RecommendationStatus.pending_review)
         await self._sync()
@@ -366,36 +366,10 @@ class RecommendationWorkflow:
         )
         self._trace("analyze_signals", started, detail=analysis.primary_root_cause.value)
 
-        recommendation: Recommendation | None = None
-        critique: Critique | None = None
-        attempts = 1 + policy.max_regenerations
-        for iteration in range(attempts):
-            step = ReasoningStep(
-                thresholds=policy.thresholds,
-                guardrails=policy.guardrails,
-                context=context,
-                analysis=analysis,
-                previous=recommendation,
-                critique=critique,
-                iteration=iteration,
-            )
-            recommendation = await self._generate(step)
-            critique = await self._critique(context, analysis, recommendation, iteration)
-            recommendation = recommendation.model_copy(
-                update={"confidence": critique.adjusted_confidence}
-            )
-            if not critique.needs_regeneration(policy.thresholds.min_confidence):
-                return recommendation
-        assert recommendation is not None and critique is not None
-        # Out of regenerations: keep the last attempt, but make the open critique visible.
-        return recommendation.model_copy(
-            update={
-                "risk_factors": [
-                    *recommendation.risk_factors,
-                    f"Critique unresolved after {attempts} attempts: {critique.summary}",
-                ]
-            }
+        drafted = await draft_until_accepted(
+            context, analysis, policy, self._generate, self._critique
         )
+        return drafted.recommendation
 
     async def _generate(self, step: ReasoningStep) -> Recommendation:
         self._set_phase(f"Generating recommendation (attempt {step.iteration + 1})")
@@ -417,22 +391,11 @@ class RecommendationWorkflow:
         )
         return recommendation
 
-    async def _critique(
-        self,
-        context: CampaignContext,
-        analysis: SignalAnalysis,
-        recommendation: Recommendation,
-        iteration: int,
-    ) -> Critique:
+    async def _critique(self, inp: CritiqueInput, iteration: int) -> Critique:
         started = workflow.now()
         critique: Critique = await self._activity(
             names.CRITIQUE_RECOMMENDATION,
-            CritiqueInput(
-                thresholds=self._policy.thresholds,
-                context=context,
-                analysis=analysis,
-                recommendation=recommendation,
-            ),
+            inp,
             Critique,
             REASONING,
             f"Critique recommendation, attempt {iteration + 1}",
@@ -447,7 +410,7 @@ class RecommendationWorkflow:
         started = workflow.now()
         result = apply_guardrails(rec, context, self._policy.guardrails)  # may raise a violation
         self._trace("apply_guardrails", started, detail="; ".join(result.adjustments))
-        return _flag_partial_context(result.recommendation, context)
+        return flag_partial_context(result.recommendation, context)
 
     # ----------------------------------------------------------------------------- review
 
@@ -515,8 +478,8 @@ class RecommendationWorkflow:
             workflow.logger.warning(
                 "Using analysis-time metrics as the outcome baseline: %s", describe_error(err)
             )
-            assert self._context is not None
-            return self._context.campaign
+            assert self._state.context is not None
+            return self._state.context.campaign
 
     async def _execute(self, rec: Recommendation, decision: Decision) -> None:
         action = rec.recommended_action.value
@@ -642,15 +605,3 @@ class RecommendationWorkflow:
                 detail=detail,
             )
         )
-
-
-def _flag_partial_context(rec: Recommendation, context: CampaignContext) -> Recommendation:
-    """A recommendation reasoned over partial context is degraded, whoever produced it."""
-    if not context.is_partial:
-        return rec
-    reasons = list(rec.degraded_reasons)
-    for source in context.missing_sources:
-        reason = f"missing {source}: {context.source_errors.get(source, 'no data')}"
-        if reason not in reasons:
-            reasons.append(reason)
-    return rec.model_copy(update={"degraded": True, "degraded_reasons": reasons})

@@ -1,0 +1,81 @@
+"""The generate → critique loop, shared by the workflow and the eval harness.
+
+The loop decides; the caller supplies how a draft is generated and critiqued (activities in the
+workflow, direct reasoner calls in evals). Keeping one copy means an eval measures exactly the
+reasoning a reviewer will see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from domain.context import CampaignContext
+from domain.lifecycle import CritiqueInput, LifecyclePolicy, ReasoningStep
+from domain.recommendation import Critique, Recommendation, SignalAnalysis
+
+Generate = Callable[[ReasoningStep], Awaitable[Recommendation]]
+CritiqueDraft = Callable[[CritiqueInput, int], Awaitable[Critique]]
+
+
+@dataclass(frozen=True)
+class DraftResult:
+    recommendation: Recommendation  # confidence = the critique's adjusted confidence
+    critique: Critique  # the last critique
+    attempts: int  # recommendations generated (1 + regenerations)
+
+
+async def draft_until_accepted(
+    context: CampaignContext,
+    analysis: SignalAnalysis,
+    policy: LifecyclePolicy,
+    generate: Generate,
+    critique: CritiqueDraft,
+) -> DraftResult:
+    """Generate and critique until the critique passes or `max_regenerations` are spent."""
+    recommendation: Recommendation | None = None
+    review: Critique | None = None
+    max_attempts = 1 + policy.max_regenerations
+    for iteration in range(max_attempts):
+        step = ReasoningStep(
+            thresholds=policy.thresholds,
+            guardrails=policy.guardrails,
+            context=context,
+            analysis=analysis,
+            previous=recommendation,
+            critique=review,
+            iteration=iteration,
+        )
+        draft = await generate(step)
+        review = await critique(
+            CritiqueInput(
+                thresholds=policy.thresholds,
+                context=context,
+                analysis=analysis,
+                recommendation=draft,
+            ),
+            iteration,
+        )
+        # The reviewer sees the critic's confidence, not the author's.
+        recommendation = draft.model_copy(update={"confidence": review.adjusted_confidence})
+        if not review.needs_regeneration(policy.thresholds.min_confidence):
+            return DraftResult(recommendation, review, iteration + 1)
+    assert recommendation is not None and review is not None
+    # Out of regenerations: keep the last attempt, but make the open critique visible.
+    unresolved = f"Critique unresolved after {max_attempts} attempts: {review.summary}"
+    recommendation = recommendation.model_copy(
+        update={"risk_factors": [*recommendation.risk_factors, unresolved]}
+    )
+    return DraftResult(recommendation, review, max_attempts)
+
+
+def flag_partial_context(rec: Recommendation, context: CampaignContext) -> Recommendation:
+    """A recommendation reasoned over partial context is degraded, whoever produced it."""
+    if not context.is_partial:
+        return rec
+    reasons = list(rec.degraded_reasons)
+    for source in context.missing_sources:
+        reason = f"missing {source}: {context.source_errors.get(source, 'no data')}"
+        if reason not in reasons:
+            reasons.append(reason)
+    return rec.model_copy(update={"degraded": True, "degraded_reasons": reasons})

@@ -1,0 +1,1 @@
+"""Evals: golden set, harness, metrics, judge, comparison and the CI gate (see README.md)."""

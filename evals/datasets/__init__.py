@@ -1,0 +1,1 @@
+"""Eval datasets (JSON Lines) and the deterministic builder of the golden set."""
