@@ -17,7 +17,8 @@ import httpx
 
 from scripts.stack import API_PORT, SIMULATOR_PORT, TEMPORAL_UI_PORT, demo_environment
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0
+NEWEST_PAGE = 200  # the demo's runs are the newest, so one page of the list holds them all
 
 
 class Demo:
@@ -34,52 +35,67 @@ class Demo:
         return response.json()
 
     def analyze(self, campaign_id: str) -> str:
-        response = self.api.post(
+        response = self._call(
+            "POST",
             "/api/v1/recommendations/analyze",
+            self.client_headers,
             json={"campaign_id": campaign_id, "force_refresh": True},
-            headers=self.client_headers,
         )
-        response.raise_for_status()
         return response.json()["recommendation_id"]
 
-    def get(self, recommendation_id: str) -> dict:
-        response = self.api.get(
-            f"/api/v1/recommendations/{recommendation_id}", headers=self.client_headers
+    def newest(self) -> dict[str, dict]:
+        """The newest recommendations by id: one request per poll keeps us under the rate limit."""
+        response = self._call(
+            "GET", "/api/v1/recommendations", self.client_headers, params={"limit": NEWEST_PAGE}
         )
-        response.raise_for_status()
-        return response.json()
+        return {item["recommendation_id"]: item for item in response.json()["items"]}
+
+    def _call(self, method: str, path: str, headers: dict, **kwargs) -> httpx.Response:
+        """One API call, waiting as told by Retry-After when the API rate-limits us."""
+        while True:
+            response = self.api.request(method, path, headers=headers, **kwargs)
+            if response.status_code != 429:
+                response.raise_for_status()
+                return response
+            time.sleep(float(response.headers.get("Retry-After", "1")))
 
     def wait_for(
         self, ids: list[str], done: Callable[[dict], bool], what: str, timeout: float
     ) -> dict[str, dict]:
-        """Poll every recommendation until `done` holds for each, showing progress."""
+        """Poll until `done` holds for every recommendation, showing progress as it changes."""
         deadline = time.monotonic() + timeout
         results: dict[str, dict] = {}
+        shown = -1
         while time.monotonic() < deadline:
-            for rec_id in ids:
-                if rec_id not in results:
-                    body = self.get(rec_id)
-                    if done(body):
-                        results[rec_id] = body
-            print(f"\r  {what}: {len(results)}/{len(ids)}", end="", flush=True)
+            newest = self.newest()
+            results = {i: newest[i] for i in ids if i in newest and done(newest[i])}
+            if len(results) != shown:
+                shown = len(results)
+                print(f"  {what}: {shown}/{len(ids)}", flush=True)
             if len(results) == len(ids):
-                print()
                 return results
             time.sleep(POLL_SECONDS)
-        print()
         missing = ", ".join(sorted(set(ids) - set(results)))
         raise SystemExit(f"Timed out after {timeout:.0f}s waiting for {what}: {missing}")
 
     def approve(self, recommendation_id: str, revision: int) -> None:
-        response = self.api.post(
+        self._call(
+            "POST",
             f"/api/v1/recommendations/{recommendation_id}/decision",
+            self.reviewer_headers,
             json={"decision": "approved", "feedback": "approved by the demo", "revision": revision},
-            headers=self.reviewer_headers,
         )
-        response.raise_for_status()
 
     def advance_clock(self, days: int) -> None:
         self.simulator.post("/admin/clock/advance", json={"days": days}).raise_for_status()
+
+
+def carried_out(body: dict) -> bool:
+    """Executed on the platform, or approved with nothing to execute (Continue Monitoring)."""
+    if body["status"] in ("executed", "completed", "failed"):
+        return True
+    action = recommendation_of(body).get("recommended_action")
+    return body["status"] == "approved" and action == "Continue Monitoring"
 
 
 def recommendation_of(body: dict) -> dict:
@@ -112,10 +128,16 @@ def print_executions(bodies: dict) -> None:
         execution = body.get("execution")
         action = recommendation_of(body).get("recommended_action", "")
         if execution:
-            change = f"{execution.get('before')} -> {execution.get('after')}"
+            change = describe_change(execution.get("before") or {}, execution.get("after") or {})
         else:
             change = "nothing to change on the platform"
         print(f"  {rec_id:<34} {action:<21} {change}")
+
+
+def describe_change(before: dict, after: dict) -> str:
+    """'bid 2.5 -> 2.9' for each setting the platform reports as changed."""
+    changed = [key for key in after if key in before and before[key] != after[key]]
+    return "; ".join(f"{key} {before[key]} -> {after[key]}" for key in changed) or str(after)
 
 
 def print_outcomes(bodies: dict) -> None:
@@ -148,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         demo.approve(rec_id, body["revision"])
     executed = demo.wait_for(
         list(reviewable),
-        lambda b: b["status"] in ("executed", "completed", "failed"),
+        carried_out,
         "approved and executed",
         args.timeout,
     )
