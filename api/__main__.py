@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"api: configuration error: {exc}", file=sys.stderr)
         return 2
-    # log_config=None keeps our JSON logging; access_log=False because AccessLogMiddleware
+    # log_config=None keeps our JSON logging; access_log=False because RequestTelemetryMiddleware
     # already writes one structured line per request.
     uvicorn.run(
         app,

@@ -18,8 +18,7 @@ from api import temporal
 from api.auth import ConfigurationError, load_keyring
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
-from api.logs import AccessLogMiddleware
-from api.metrics import MetricsMiddleware
+from api.logs import RequestTelemetryMiddleware
 from api.ratelimit import RateLimiter
 from api.routers import campaigns, ops, recommendations
 from api.state import Services
@@ -67,9 +66,8 @@ def create_app(
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
-    # The last middleware added is the outermost: the access log sees the final status.
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLogMiddleware)
+    # The last middleware added is the outermost: telemetry sees the final status.
+    app.add_middleware(RequestTelemetryMiddleware)
     app.include_router(recommendations.router)
     app.include_router(campaigns.router)
     app.include_router(ops.router)

@@ -1,4 +1,4 @@
-"""Structured JSON logs for the API process and a per-request access log.
+"""Structured JSON logs for the API process, and per-request telemetry (access log + metrics).
 
 Every line is one JSON object; request lines carry method, route template, status, duration,
 the caller's key name and, where the route has one, ``recommendation_id``.
@@ -13,7 +13,7 @@ import time
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.metrics import route_template
+from api.metrics import record_request, route_template
 
 access_log = logging.getLogger("api.access")
 
@@ -46,8 +46,12 @@ def _drop_color_message(record: logging.LogRecord) -> bool:
     return True
 
 
-class AccessLogMiddleware:
-    """One structured line per HTTP request (replaces uvicorn's plain-text access log)."""
+class RequestTelemetryMiddleware:
+    """Per request: one structured access-log line and the request metrics.
+
+    Pure ASGI (no BaseHTTPMiddleware) so it sees the final status of every response, errors
+    included, without buffering bodies.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -68,16 +72,18 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            access_log.info("request", extra=_request_fields(scope, status, started))
+            seconds = time.perf_counter() - started
+            record_request(scope["method"], route_template(scope), status, seconds)
+            access_log.info("request", extra=_request_fields(scope, status, seconds))
 
 
-def _request_fields(scope: Scope, status: int, started: float) -> dict[str, object]:
+def _request_fields(scope: Scope, status: int, seconds: float) -> dict[str, object]:
     fields: dict[str, object] = {
         "method": scope["method"],
         "path": scope["path"][:256],
         "route": route_template(scope),
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "duration_ms": round(seconds * 1000, 2),
     }
     principal = scope.get("state", {}).get("principal")
     if principal is not None:
