@@ -10,13 +10,39 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.lifecycle import LifecyclePolicy
 from domain.thresholds import AutoApprovalPolicy, Guardrails, SignalThresholds
 
 ROOT = Path(__file__).resolve().parent
+
+
+class ConfigurationError(ValueError):
+    """A setting or configuration file that cannot work: the worker refuses to start."""
+
+
+class ModelPrice(BaseModel):
+    """USD per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+# List prices (USD per 1M tokens) of common models; LLM_PRICES adds to or overrides them. A model
+# is priced by the longest name here that its own name starts with ("gpt-4o-mini-2024-07-18"
+# costs what "gpt-4o-mini" does).
+DEFAULT_LLM_PRICES: dict[str, ModelPrice] = {
+    "gpt-4o-mini": ModelPrice(input=0.15, output=0.60),
+    "gpt-4o": ModelPrice(input=2.50, output=10.00),
+    "gpt-4.1-nano": ModelPrice(input=0.10, output=0.40),
+    "gpt-4.1-mini": ModelPrice(input=0.40, output=1.60),
+    "gpt-4.1": ModelPrice(input=2.00, output=8.00),
+    "claude-haiku-4-5": ModelPrice(input=1.00, output=5.00),
+    "claude-sonnet-4": ModelPrice(input=3.00, output=15.00),
+    "claude-opus-4-5": ModelPrice(input=5.00, output=25.00),
+}
 
 
 class Settings(BaseSettings):
@@ -40,8 +66,26 @@ class Settings(BaseSettings):
     ad_platform_url: str = "http://127.0.0.1:8100"
     ad_platform_timeout_seconds: float = Field(default=10.0, gt=0)
 
-    # Reasoning
+    # Reasoning: "rules" (default, no model), "openai" (also any OpenAI-compatible server via
+    # LLM_BASE_URL) or "anthropic". See the README's "LLM reasoning" section.
     reasoner: str = "rules"
+    llm_model: str | None = Field(default=None, description="cheap model; provider default")
+    llm_strong_model: str | None = Field(
+        default=None, description="for complex cases; defaults to LLM_MODEL, else the provider's"
+    )
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    llm_max_cost_per_run_usd: float | None = Field(default=0.50, ge=0)
+    llm_cache: bool = False
+    llm_complexity_threshold: float = Field(default=0.5, ge=0, le=1)
+    llm_circuit_failures: int = Field(default=5, ge=1)
+    llm_circuit_cooldown_seconds: float = Field(default=60.0, gt=0)
+    prompts_dir: Path = ROOT / "prompts"
+    prompt_version: str = "latest"
     thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
     guardrails: Guardrails = Field(default_factory=Guardrails)
     auto_approval: AutoApprovalPolicy = Field(default_factory=AutoApprovalPolicy)
@@ -60,6 +104,15 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None
     rate_limit: str = "120/minute"
 
+    def llm_api_key_for(self, provider: str) -> str | None:
+        """LLM_API_KEY, else the provider's own variable (OPENAI_API_KEY, ANTHROPIC_API_KEY)."""
+        own = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}.get(provider)
+        key = self.llm_api_key or own
+        return key.get_secret_value() if key else None
+
+    def llm_price_table(self) -> dict[str, ModelPrice]:
+        return {**DEFAULT_LLM_PRICES, **self.llm_prices}
+
     def lifecycle_policy(self) -> LifecyclePolicy:
         return LifecyclePolicy(
             thresholds=self.thresholds,
@@ -68,6 +121,7 @@ class Settings(BaseSettings):
             max_regenerations=self.max_regenerations,
             review_timeout=timedelta(seconds=self.review_timeout_seconds),
             outcome_delay=timedelta(seconds=self.outcome_delay_seconds),
+            max_llm_cost_usd=self.llm_max_cost_per_run_usd,
         )
 
 

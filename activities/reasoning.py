@@ -1,29 +1,31 @@
 """The reasoning activities and the seam where reasoners plug in.
 
 ``ReasoningActivities`` exposes the three reasoning steps as activities and delegates to a
-``Reasoner``. The worker picks the reasoner by ``settings.reasoner`` through ``REASONERS``;
-``rules`` (deterministic, no I/O) is the default and the fallback. An LLM reasoner registers a
-factory here, typically wrapped as ``FallbackReasoner(llm, RulesReasoner())``.
+``Reasoner``. The worker picks the reasoner by ``settings.reasoner`` through ``REASONERS``:
+``rules`` (deterministic, no I/O, the default), ``openai`` and ``anthropic``
+(``activities.llm``). The rules reasoner is also the fallback: when the primary reasoner fails
+a step for good, the workflow calls the same activity again with ``fallback`` set on its input,
+and the activity answers with the rules reasoner and counts the fallback.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from temporalio import activity
 
+from activities import metrics
 from domain import rules
-from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep
+from domain.lifecycle import AnalysisInput, CritiqueInput, ReasonerFallback, ReasoningStep
 from domain.recommendation import Critique, Recommendation, SignalAnalysis
+from domain.usage import Operation
+from settings import ConfigurationError
 from workflows import activity_names as names
 
 if TYPE_CHECKING:
     from settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -57,54 +59,27 @@ class RulesReasoner:
         return rules.critique_recommendation(inp)
 
 
-class FallbackReasoner:
-    """Use ``primary``; when it raises, answer with ``fallback`` and mark the result degraded."""
-
-    def __init__(self, primary: Reasoner, fallback: Reasoner) -> None:
-        self.primary = primary
-        self.fallback = fallback
-        self.name = f"{primary.name}+{fallback.name}"
-
-    async def analyze(self, inp: AnalysisInput) -> SignalAnalysis:
-        try:
-            return await self.primary.analyze(inp)
-        except Exception as err:  # any provider failure: the fallback keeps the run going
-            self._log_fallback("analyze", err)
-            return await self.fallback.analyze(inp)
-
-    async def recommend(self, step: ReasoningStep) -> Recommendation:
-        try:
-            return await self.primary.recommend(step)
-        except Exception as err:
-            self._log_fallback("recommend", err)
-            rec = await self.fallback.recommend(step)
-            reason = f"{self.primary.name} failed ({type(err).__name__}); used {self.fallback.name}"
-            return rec.model_copy(
-                update={"degraded": True, "degraded_reasons": [*rec.degraded_reasons, reason]}
-            )
-
-    async def critique(self, inp: CritiqueInput) -> Critique:
-        try:
-            return await self.primary.critique(inp)
-        except Exception as err:
-            self._log_fallback("critique", err)
-            return await self.fallback.critique(inp)
-
-    def _log_fallback(self, step: str, err: Exception) -> None:
-        log.warning(
-            "%s %s failed, falling back to %s: %r", self.primary.name, step, self.fallback.name, err
-        )
-
-
 ReasonerFactory = Callable[["Settings"], Reasoner]
 
-# settings.reasoner -> factory. LLM reasoners add their entry here.
+
+def _llm(provider: str) -> ReasonerFactory:
+    def build(settings: Settings) -> Reasoner:
+        from activities.llm.factory import build_llm_reasoner  # the SDKs load only when used
+
+        return build_llm_reasoner(settings, provider)
+
+    return build
+
+
+# settings.reasoner -> factory.
 REASONERS: dict[str, ReasonerFactory] = {
     "rules": lambda _settings: RulesReasoner(),
+    "openai": _llm("openai"),
+    "anthropic": _llm("anthropic"),
 }
 
 
-class UnknownReasonerError(ValueError):
+class UnknownReasonerError(ConfigurationError):
     pass
 
 
@@ -119,18 +94,33 @@ def build_reasoner(settings: Settings) -> Reasoner:
     return factory(settings)
 
 
+async def close_reasoner(reasoner: Reasoner) -> None:
+    """Release what a reasoner holds (HTTP clients, cache connections); rules hold nothing."""
+    close = getattr(reasoner, "close", None)
+    if close is not None:
+        await close()
+
+
 class ReasoningActivities:
-    def __init__(self, reasoner: Reasoner) -> None:
+    def __init__(self, reasoner: Reasoner, fallback: Reasoner | None = None) -> None:
         self.reasoner = reasoner
+        self.fallback = fallback or RulesReasoner()
 
     @activity.defn(name=names.ANALYZE_SIGNALS)
     async def analyze_signals(self, inp: AnalysisInput) -> SignalAnalysis:
-        return await self.reasoner.analyze(inp)
+        return await self._pick(inp.fallback, Operation.analysis).analyze(inp)
 
     @activity.defn(name=names.GENERATE_RECOMMENDATION)
     async def generate_recommendation(self, step: ReasoningStep) -> Recommendation:
-        return await self.reasoner.recommend(step)
+        return await self._pick(step.fallback, Operation.recommendation).recommend(step)
 
     @activity.defn(name=names.CRITIQUE_RECOMMENDATION)
     async def critique_recommendation(self, inp: CritiqueInput) -> Critique:
-        return await self.reasoner.critique(inp)
+        return await self._pick(inp.fallback, Operation.critique).critique(inp)
+
+    def _pick(self, fallback: ReasonerFallback | None, operation: Operation) -> Reasoner:
+        if fallback is None:
+            return self.reasoner
+        if activity.info().attempt == 1:  # count the fallback once, not once per retry
+            metrics.record_fallback(self.reasoner.name, operation.value, fallback.error_type)
+        return self.fallback

@@ -17,6 +17,7 @@ from domain.lifecycle import (
     TraceStep,
 )
 from domain.recommendation import Recommendation
+from domain.usage import UsageTotals
 from store.repository import RecommendationRecord
 
 # Ids end up in Temporal workflow ids, search attributes and log lines: keep them boring.
@@ -112,6 +113,11 @@ class RecommendationView(BaseModel):
     outcome: Outcome | None = None
     error: str | None = None
     trace: list[TraceStep] = Field(default_factory=list)
+    usage: UsageTotals = Field(
+        default_factory=UsageTotals,
+        description="every LLM call of the run (model, operation, prompt version, tokens, "
+        "latency, cost) with totals per operation; empty with the rules reasoner",
+    )
     source: Literal["workflow", "store"] = Field(
         description="`workflow`: live answer of the running workflow's `state` query; "
         "`store`: the last state the workflow saved"
@@ -148,6 +154,7 @@ class RecommendationView(BaseModel):
                 "outcome": state.outcome,
                 "error": state.error or record.error,
                 "trace": state.trace,
+                "usage": state.usage,
             }
         )
 

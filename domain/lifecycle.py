@@ -16,6 +16,7 @@ from domain.recommendation import (
     SignalAnalysis,
 )
 from domain.thresholds import AutoApprovalPolicy, Guardrails, SignalThresholds
+from domain.usage import UsageTotals
 
 
 class RecommendationStatus(StrEnum):
@@ -48,6 +49,8 @@ class LifecyclePolicy(BaseModel):
     # The outcome compares this many days after the action with as many days before it, so
     # days from before the action do not dilute the "after" figures.
     outcome_window_days: int = Field(default=3, ge=1, le=30)
+    # LLM spend per run (USD) after which no further regenerations are asked for; None: no cap.
+    max_llm_cost_usd: float | None = Field(default=None, ge=0)
 
 
 class MetricsWindow(BaseModel):
@@ -77,9 +80,18 @@ class Decision(BaseModel):
     )
 
 
+class ReasonerFallback(BaseModel):
+    """Set on a reasoning step's input when the primary (LLM) reasoner failed it: the step is
+    answered by the rules reasoner instead, and the failure is counted and reported."""
+
+    error_type: str = Field(description="e.g. LLMUnavailable, CircuitOpen, LLMInvalidOutput")
+    error: str
+
+
 class AnalysisInput(BaseModel):
     context: CampaignContext
     thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
+    fallback: ReasonerFallback | None = None
 
 
 class ReasoningStep(BaseModel):
@@ -92,6 +104,7 @@ class ReasoningStep(BaseModel):
     previous: Recommendation | None = None
     critique: Critique | None = None
     iteration: int = 0
+    fallback: ReasonerFallback | None = None
 
 
 class CritiqueInput(BaseModel):
@@ -99,6 +112,7 @@ class CritiqueInput(BaseModel):
     context: CampaignContext
     analysis: SignalAnalysis
     recommendation: Recommendation
+    fallback: ReasonerFallback | None = None
 
 
 class ActionRequest(BaseModel):
@@ -177,6 +191,8 @@ class LifecycleState(BaseModel):
     # of the outcome-labelled eval cases once the outcome is known.
     context: CampaignContext | None = None
     recommendation: Recommendation | None = None
+    # Every LLM call of the run (all revisions) with token and cost totals.
+    usage: UsageTotals = Field(default_factory=UsageTotals)
     decision: Decision | None = None
     refused_decisions: list[str] = Field(default_factory=list)
     execution: ExecutionResult | None = None

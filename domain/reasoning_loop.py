@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from domain.context import CampaignContext
 from domain.lifecycle import CritiqueInput, LifecyclePolicy, ReasoningStep
 from domain.recommendation import Critique, Recommendation, SignalAnalysis
+from domain.usage import total_cost
 
 Generate = Callable[[ReasoningStep], Awaitable[Recommendation]]
 CritiqueDraft = Callable[[CritiqueInput, int], Awaitable[Critique]]
@@ -31,8 +32,11 @@ async def draft_until_accepted(
     policy: LifecyclePolicy,
     generate: Generate,
     critique: CritiqueDraft,
+    spent_usd: float = 0.0,
 ) -> DraftResult:
-    """Generate and critique until the critique passes or `max_regenerations` are spent."""
+    """Generate and critique until the critique passes, `max_regenerations` are spent or the
+    run's LLM cost (``spent_usd`` before drafting, plus what drafts and critiques report)
+    reaches ``policy.max_llm_cost_usd``."""
     recommendation: Recommendation | None = None
     review: Critique | None = None
     max_attempts = 1 + policy.max_regenerations
@@ -59,6 +63,17 @@ async def draft_until_accepted(
         # The reviewer sees the critic's confidence, not the author's.
         recommendation = draft.model_copy(update={"confidence": review.adjusted_confidence})
         if not review.needs_regeneration(policy.thresholds.min_confidence):
+            return DraftResult(recommendation, review, iteration + 1)
+        spent_usd += total_cost([*draft.usage, *review.usage])
+        budget = policy.max_llm_cost_usd
+        if budget is not None and spent_usd >= budget and iteration + 1 < max_attempts:
+            stopped = (
+                f"LLM cost budget ${budget:.2f} reached (${spent_usd:.4f} spent): no further "
+                f"regeneration after {iteration + 1} attempt(s); open critique: {review.summary}"
+            )
+            recommendation = recommendation.model_copy(
+                update={"risk_factors": [*recommendation.risk_factors, stopped]}
+            )
             return DraftResult(recommendation, review, iteration + 1)
     assert recommendation is not None and review is not None
     # Out of regenerations: keep the last attempt, but make the open critique visible.

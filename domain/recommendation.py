@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domain.usage import LLMUsage
+
 
 class ActionType(StrEnum):
     """The six actions. The values are the product vocabulary: keep them exactly."""
@@ -89,6 +91,7 @@ class SignalAnalysis(BaseModel):
     missing_sources: list[str] = Field(
         default_factory=list, description="optional sources the analysis had to do without"
     )
+    usage: list[LLMUsage] = Field(default_factory=list, description="model calls behind it")
 
 
 class ActionParameters(BaseModel):
@@ -138,6 +141,7 @@ class Recommendation(BaseModel):
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     degraded: bool = False
     degraded_reasons: list[str] = Field(default_factory=list)
+    usage: list[LLMUsage] = Field(default_factory=list, description="model calls behind it")
 
 
 class CritiqueIssue(BaseModel):
@@ -153,6 +157,7 @@ class Critique(BaseModel):
     issues: list[CritiqueIssue] = Field(default_factory=list)
     adjusted_confidence: float = Field(ge=0, le=1)
     summary: str
+    usage: list[LLMUsage] = Field(default_factory=list, description="model calls behind it")
 
     @property
     def has_critical(self) -> bool:

@@ -2,9 +2,12 @@
 
 The judge model is configured with ``JUDGE_MODEL=provider:model`` (e.g. ``openai:gpt-4o-mini``).
 The seam for providers is ``JUDGE_PROVIDERS``: a provider registers a factory that, given the
-model name, returns a ``CompleteFn`` (system prompt, user prompt) -> response text. Nothing
-here imports an SDK; without a configured, registered provider the judge is skipped with a
-message saying why, and the rest of the eval runs as usual.
+model name, returns a ``CompleteFn`` (system prompt, user prompt) -> response text. ``openai``
+and ``anthropic`` are registered: they ask for the verdict as structured output over the
+official SDKs (``activities.llm``, loaded only when a judge is configured), with the worker's
+key and base-URL settings, and meter the calls under the operation ``judge``. Without a
+configured, usable provider the judge is skipped with a message saying why, and the rest of
+the eval runs as usual.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from domain.recommendation import Recommendation
 from evals.dataset import EvalCase
+from settings import ConfigurationError, get_settings
 
 JUDGE_PROMPT_VERSION = "judge-v1"
 CRITERIA: dict[str, str] = {
@@ -47,14 +51,35 @@ SKIPPED_NO_MODEL = (
 )
 
 CompleteFn = Callable[[str, str], Awaitable[str]]
-# provider name -> factory(model name) -> CompleteFn. LLM providers register here.
-JUDGE_PROVIDERS: dict[str, Callable[[str], CompleteFn]] = {}
 
 
 class CriterionScore(BaseModel):
     score: int = Field(ge=1, le=5)
     strengths: list[str] = Field(default_factory=list)
     weaknesses: list[str] = Field(default_factory=list)
+
+
+# The answer the judge is asked for: one score object per criterion.
+JudgeAnswer = create_model("JudgeAnswer", **{name: (CriterionScore, ...) for name in CRITERIA})
+
+
+def _sdk_judge(provider: str) -> Callable[[str], CompleteFn]:
+    def factory(model: str) -> CompleteFn:
+        from activities.llm.answers import json_schema
+        from activities.llm.factory import build_judge_completion
+
+        return build_judge_completion(
+            get_settings(), provider, model, json_schema(JudgeAnswer), JUDGE_PROMPT_VERSION
+        )
+
+    return factory
+
+
+# provider name -> factory(model name) -> CompleteFn.
+JUDGE_PROVIDERS: dict[str, Callable[[str], CompleteFn]] = {
+    "openai": _sdk_judge("openai"),
+    "anthropic": _sdk_judge("anthropic"),
+}
 
 
 class JudgeVerdict(BaseModel):
@@ -196,4 +221,8 @@ def judge_from_env(env: Mapping[str, str] | None = None) -> tuple[Judge | None, 
             f"judge: skipped (no client for provider {provider!r} in this build; "
             f"available: {known})"
         )
-    return Judge(factory(model), spec), f"judge: {spec} ({JUDGE_PROMPT_VERSION})"
+    try:
+        complete = factory(model)
+    except ConfigurationError as err:  # e.g. no API key for the judge's provider
+        return None, f"judge: skipped ({err})"
+    return Judge(complete, spec), f"judge: {spec} ({JUDGE_PROMPT_VERSION})"

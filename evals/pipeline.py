@@ -16,6 +16,7 @@ from domain.guardrails import apply_guardrails
 from domain.lifecycle import AnalysisInput, CritiqueInput, LifecyclePolicy
 from domain.reasoning_loop import draft_until_accepted, flag_partial_context
 from domain.recommendation import Critique, Recommendation, SignalAnalysis
+from domain.usage import total_cost
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,14 @@ async def reason_about(
     async def critique(inp: CritiqueInput, _iteration: int) -> Critique:
         return await reasoner.critique(inp)
 
-    drafted = await draft_until_accepted(context, analysis, policy, reasoner.recommend, critique)
+    drafted = await draft_until_accepted(
+        context,
+        analysis,
+        policy,
+        reasoner.recommend,
+        critique,
+        spent_usd=total_cost(analysis.usage),
+    )
     guarded = apply_guardrails(drafted.recommendation, context, policy.guardrails)
     return ReasoningResult(
         analysis=analysis,

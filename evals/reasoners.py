@@ -1,16 +1,27 @@
 """Build the reasoner an eval runs: by name, optionally at a given prompt version.
 
-Names are the worker's (``activities.reasoning.REASONERS``: ``rules`` today; the LLM reasoners
-register there too), so evals measure exactly what the worker would run. A prompt version is
-passed through the settings field ``prompt_version`` when the build has one; the rules reasoner
-has no prompts, so for it the version only labels the run.
+Names are the worker's (``activities.reasoning.REASONERS``: ``rules``, ``openai``,
+``anthropic``), so evals measure exactly what the worker would run, without the workflow's rules
+fallback: a failing LLM step fails its case. A prompt version is passed through the settings
+field ``prompt_version`` (``PROMPT_VERSION``); the rules reasoner has no prompts, so for it the
+version only labels the run. Every answer's model calls are reported to the case's usage meter
+(``evals.usage``), so reports show tokens and cost per case; with ``LLM_CACHE=true`` a re-run
+is answered from the cache and costs nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from temporalio.exceptions import ApplicationError
 
 from activities.reasoning import REASONERS, Reasoner, build_reasoner
+from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep
+from domain.recommendation import Critique, Recommendation, SignalAnalysis
+from domain.usage import LLMUsage, usages_in
+from evals.usage import record_usage
 from settings import Settings, get_settings
 
 PROMPT_VERSION_SETTING = "prompt_version"
@@ -43,7 +54,7 @@ def make_reasoner(choice: ReasonerChoice, settings: Settings | None = None) -> R
     update: dict[str, object] = {"reasoner": choice.name}
     if choice.prompt_version and PROMPT_VERSION_SETTING in Settings.model_fields:
         update[PROMPT_VERSION_SETTING] = choice.prompt_version
-    return build_reasoner(settings.model_copy(update=update))
+    return MeteredReasoner(build_reasoner(settings.model_copy(update=update)))
 
 
 def prompt_version_note(choice: ReasonerChoice) -> str | None:
@@ -58,3 +69,39 @@ def prompt_version_note(choice: ReasonerChoice) -> str | None:
             "--prompt-version only labels this run"
         )
     return None
+
+
+class MeteredReasoner:
+    """Reports the model calls behind each answer to the current eval case, including the calls
+    of a step that failed (an invalid answer still cost its tokens)."""
+
+    def __init__(self, reasoner: Reasoner) -> None:
+        self.inner = reasoner
+        self.name = reasoner.name
+
+    async def analyze(self, inp: AnalysisInput) -> SignalAnalysis:
+        return await _metered(self.inner.analyze(inp))
+
+    async def recommend(self, step: ReasoningStep) -> Recommendation:
+        return await _metered(self.inner.recommend(step))
+
+    async def critique(self, inp: CritiqueInput) -> Critique:
+        return await _metered(self.inner.critique(inp))
+
+
+Answer = TypeVar("Answer", SignalAnalysis, Recommendation, Critique)
+
+
+async def _metered(step: Awaitable[Answer]) -> Answer:
+    try:
+        answer = await step
+    except ApplicationError as err:
+        _record(usages_in(err.details))
+        raise
+    _record(answer.usage)
+    return answer
+
+
+def _record(usages: list[LLMUsage]) -> None:
+    for call in usages:
+        record_usage(call.input_tokens, call.output_tokens, call.cost_usd)

@@ -255,5 +255,19 @@ class EvaluationRunRow(Base):
     created_at: Mapped[datetime]
 
 
+class LLMResponseCacheRow(Base):
+    """A validated LLM answer, reused for the same prompt version, model and input (opt-in
+    with LLM_CACHE=true). ``key`` is the sha256 of all three."""
+
+    __tablename__ = "llm_response_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prompt: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(128))
+    answer: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
 # Room for later tables (pacing checks, ...): add a model here and a new Alembic revision in
 # store/migrations/versions; never edit an applied revision.

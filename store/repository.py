@@ -27,6 +27,7 @@ from store.models import (
     Base,
     CampaignRow,
     ExecutionRow,
+    LLMResponseCacheRow,
     OutcomeRow,
     RecommendationRow,
     RunTraceRow,
@@ -243,6 +244,32 @@ class Store:
             last_seen_at=row.last_seen_at,
             last_metrics=CampaignMetrics.model_validate(row.last_metrics),
         )
+
+    # -- LLM response cache ----------------------------------------------------------------
+
+    async def get_cached_answer(self, key: str) -> dict[str, Any] | None:
+        async with self._sessions() as session:
+            row = await session.get(LLMResponseCacheRow, key)
+            return row.answer if row else None
+
+    async def put_cached_answer(
+        self, key: str, prompt: str, prompt_version: str, model: str, answer: dict[str, Any]
+    ) -> None:
+        """Keep the first answer stored under ``key`` (concurrent writers agree anyway)."""
+        statement = (
+            self._insert(LLMResponseCacheRow)
+            .values(
+                key=key,
+                prompt=prompt,
+                prompt_version=prompt_version,
+                model=model,
+                answer=answer,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
 
     # -- statement builders ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -20,9 +21,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from activities import build_activities
-from activities.reasoning import build_reasoner
-from settings import Settings, get_settings
+from activities import build_activities, metrics
+from activities.llm.prompts import PromptRegistry
+from activities.reasoning import Reasoner, build_reasoner, close_reasoner
+from settings import ConfigurationError, Settings, get_settings
 from store.repository import open_store
 from workers.logs import configure_json_logging
 from workflows.recommendation import RecommendationWorkflow
@@ -64,15 +66,24 @@ def build_worker(
     )
 
 
+def prepare_reasoner(settings: Settings) -> Reasoner:
+    """Check the configuration before connecting anywhere: every prompt file is valid (even
+    with the rules reasoner, so a broken prompt is caught before anyone switches to an LLM) and
+    the reasoner can be built. Raises ConfigurationError naming what is wrong."""
+    PromptRegistry.load(settings.prompts_dir).select(settings.prompt_version)
+    return build_reasoner(settings)
+
+
 async def run_worker(
     settings: Settings,
     *,
     stop: asyncio.Event | None = None,
     client: Client | None = None,
+    reasoner: Reasoner | None = None,
     graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
 ) -> None:
     """Run until ``stop`` is set (forever without one). Usable in-process by tests."""
-    reasoner = build_reasoner(settings)  # an unknown reasoner fails here, before connecting
+    reasoner = reasoner or prepare_reasoner(settings)
     client = client or await connect_client(settings)
     stop = stop or asyncio.Event()
     store = await open_store(settings.database_url, migrate=True)
@@ -93,6 +104,7 @@ async def run_worker(
                 await stop.wait()
                 log.info("Stopping: finishing running activities (up to %s)", graceful_shutdown)
     finally:
+        await close_reasoner(reasoner)
         await store.close()
     log.info("Worker stopped")
 
@@ -120,6 +132,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="HOST:PORT",
         help="serve the Temporal SDK's Prometheus metrics here (off by default)",
     )
+    parser.add_argument(
+        "--app-metrics-bind",
+        default=None,
+        metavar="HOST:PORT",
+        help="serve the agent's own Prometheus metrics here: llm_tokens_total, "
+        "llm_cost_usd_total, llm_api_errors_total, llm_fallbacks_total, ... (off by default)",
+    )
     return parser.parse_args(argv)
 
 
@@ -129,6 +148,9 @@ async def _main(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    reasoner = prepare_reasoner(settings)
+    if args.app_metrics_bind:
+        metrics.serve(args.app_metrics_bind)
     runtime = None
     if args.metrics_bind:
         runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(args.metrics_bind)))
@@ -137,6 +159,7 @@ async def _main(args: argparse.Namespace) -> None:
         settings,
         stop=stop,
         client=client,
+        reasoner=reasoner,
         graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
     )
 
@@ -144,7 +167,10 @@ async def _main(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     configure_json_logging(args.log_level)
-    asyncio.run(_main(args))
+    try:
+        asyncio.run(_main(args))
+    except ConfigurationError as err:
+        sys.exit(f"worker not started: {err}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ collect context (5 sources in parallel) → analyze → generate ⇄ critique (b
 pending review (signal, deadline, optional auto-approval) → execute (idempotent) → durable timer →
 measure the outcome.
 
+A reasoning step the primary (LLM) reasoner cannot answer, after its retries, is answered by
+the rules reasoner and the recommendation is marked degraded with the reason.
+
 Workflow code only orders, waits and records: every side effect is an activity called by name
 (``workflows.activity_names``), and the pure domain functions (guardrails, auto-approval, outcome
 judging) run inline because they are deterministic.
@@ -42,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         LifecycleState,
         MetricsWindow,
         ReanalysisRequest,
+        ReasonerFallback,
         ReasoningStep,
         RecommendationStatus,
         TraceStep,
@@ -49,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.outcome import judge_outcome
     from domain.reasoning_loop import draft_until_accepted, flag_partial_context
     from domain.recommendation import Critique, Recommendation, SignalAnalysis
+    from domain.usage import LLMUsage, usages_in
     from workflows import activity_names as names
     from workflows.search_attributes import (
         CAMPAIGN_ID,
@@ -63,9 +68,10 @@ SYSTEM_ACTOR = "system"
 
 @dataclass(frozen=True)
 class ActivityOptions:
-    timeout: timedelta
+    timeout: timedelta  # per attempt
     retry: RetryPolicy
     heartbeat: timedelta | None = None
+    overall: timedelta | None = None  # all attempts together (schedule-to-close)
 
 
 # The campaign metrics are required: retry a while, but a missing campaign is final.
@@ -89,15 +95,25 @@ OPTIONAL_SOURCE = ActivityOptions(
         maximum_attempts=3,
     ),
 )
-# Reasoners may call an LLM (slow, rate limited); they fall back to rules internally.
+# Reasoners may call an LLM (slow, rate limited). Temporal owns the retries (the SDK clients
+# make none): an attempt may take a call and one re-ask; 429s wait for the provider's
+# retry-after (the activity sets next_retry_delay); errors a retry cannot fix (bad key, invalid
+# answer, open circuit) are non-retryable. A step that still fails falls back to the rules
+# reasoner (RULES_FALLBACK), so no run fails because a provider is down.
 REASONING = ActivityOptions(
     timeout=timedelta(minutes=2),
+    overall=timedelta(minutes=5),
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,
         maximum_interval=timedelta(seconds=30),
         maximum_attempts=3,
     ),
+)
+# The rules reasoner is local and deterministic: a couple of quick attempts are plenty.
+RULES_FALLBACK = ActivityOptions(
+    timeout=timedelta(seconds=30),
+    retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
 )
 # Our own database: keep retrying (unlimited attempts) so an outage delays a run, never loses it.
 PERSISTENCE = ActivityOptions(
@@ -162,6 +178,7 @@ class RecommendationWorkflow:
         )
         self._decision: Decision | None = None
         self._reanalysis: ReanalysisRequest | None = None
+        self._fallbacks: list[str] = []  # steps of this analysis answered by the rules reasoner
         self._phase = "starting"
 
     # ----------------------------------------------------------------------------- interface
@@ -356,29 +373,33 @@ class RecommendationWorkflow:
         """Analyze, then generate and critique until the critique passes or the budget is spent."""
         policy = self._policy
         self._set_phase(f"Analyzing signals of campaign {self._input.campaign_id}")
+        self._fallbacks = []
         started = workflow.now()
-        analysis: SignalAnalysis = await self._activity(
+        analysis: SignalAnalysis = await self._reasoning(
             names.ANALYZE_SIGNALS,
             AnalysisInput(context=context, thresholds=policy.thresholds),
             SignalAnalysis,
-            REASONING,
             "Analyze signals",
         )
         self._trace("analyze_signals", started, detail=analysis.primary_root_cause.value)
 
         drafted = await draft_until_accepted(
-            context, analysis, policy, self._generate, self._critique
+            context,
+            analysis,
+            policy,
+            self._generate,
+            self._critique,
+            spent_usd=self._state.usage.cost_usd,
         )
-        return drafted.recommendation
+        return _flag_fallbacks(drafted.recommendation, self._fallbacks)
 
     async def _generate(self, step: ReasoningStep) -> Recommendation:
         self._set_phase(f"Generating recommendation (attempt {step.iteration + 1})")
         started = workflow.now()
-        recommendation: Recommendation = await self._activity(
+        recommendation: Recommendation = await self._reasoning(
             names.GENERATE_RECOMMENDATION,
             step,
             Recommendation,
-            REASONING,
             f"Generate recommendation, attempt {step.iteration + 1}",
         )
         self._state.revision += 1  # every generated recommendation is a new revision
@@ -393,17 +414,38 @@ class RecommendationWorkflow:
 
     async def _critique(self, inp: CritiqueInput, iteration: int) -> Critique:
         started = workflow.now()
-        critique: Critique = await self._activity(
+        critique: Critique = await self._reasoning(
             names.CRITIQUE_RECOMMENDATION,
             inp,
             Critique,
-            REASONING,
             f"Critique recommendation, attempt {iteration + 1}",
         )
         self._trace(
             "critique_recommendation", started, iteration=iteration, detail=critique.summary
         )
         return critique
+
+    async def _reasoning(self, name: str, arg: Any, result_type: Any, summary: str) -> Any:
+        """A reasoning step; when the primary reasoner fails it, the rules reasoner answers.
+        The result's usage (including calls of a failed attempt) is added to the run's."""
+        try:
+            result = await self._activity(name, arg, result_type, REASONING, summary)
+        except ActivityError as err:
+            fallback = ReasonerFallback(error_type=error_type(err), error=describe_error(err))
+            workflow.logger.warning(
+                "%s: falling back to the rules reasoner: %s", summary, fallback.error
+            )
+            self._fallbacks.append(f"{summary}: answered by the rules reasoner ({fallback.error})")
+            result = await self._activity(
+                name,
+                arg.model_copy(update={"fallback": fallback}),
+                result_type,
+                RULES_FALLBACK,
+                f"{summary} (rules fallback)",
+            )
+            result = result.model_copy(update={"usage": [*_usage_of(err), *result.usage]})
+        self._state.usage = self._state.usage.plus(result.usage)
+        return result
 
     def _validate(self, rec: Recommendation, context: CampaignContext) -> Recommendation:
         """Guardrails (pure) and the degraded flag for partial context."""
@@ -534,6 +576,7 @@ class RecommendationWorkflow:
             arg,
             result_type=result_type,
             start_to_close_timeout=options.timeout,
+            schedule_to_close_timeout=options.overall,
             heartbeat_timeout=options.heartbeat,
             retry_policy=options.retry,
             summary=summary,
@@ -605,3 +648,16 @@ class RecommendationWorkflow:
                 detail=detail,
             )
         )
+
+
+def _flag_fallbacks(rec: Recommendation, fallbacks: list[str]) -> Recommendation:
+    """A recommendation any step of which the rules reasoner had to answer is degraded."""
+    if not fallbacks:
+        return rec
+    reasons = [*rec.degraded_reasons, *(f for f in fallbacks if f not in rec.degraded_reasons)]
+    return rec.model_copy(update={"degraded": True, "degraded_reasons": reasons})
+
+
+def _usage_of(err: ActivityError) -> list[LLMUsage]:
+    """LLM calls a failed step made (an LLM activity reports them in its error's details)."""
+    return usages_in(err.cause.details) if isinstance(err.cause, ApplicationError) else []

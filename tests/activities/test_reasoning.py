@@ -1,4 +1,4 @@
-"""The reasoner seam: selection by settings, fallback, and the activities that delegate to it."""
+"""The reasoner seam: selection by settings and the activities that delegate to it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.reasoning import (
     REASONERS,
-    FallbackReasoner,
     ReasoningActivities,
     RulesReasoner,
     UnknownReasonerError,
@@ -16,21 +15,11 @@ from activities.reasoning import (
 from domain.context import CampaignContext
 from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep
 from settings import Settings
-from tests.workflows.doubles import ScriptedReasoner, analysis, campaign_metrics, recommendation
+from tests.workflows.doubles import ScriptedReasoner, campaign_metrics, recommendation
 
 
 def context() -> CampaignContext:
     return CampaignContext(campaign=campaign_metrics())
-
-
-class BrokenReasoner(ScriptedReasoner):
-    name = "llm"
-
-    async def recommend(self, step: ReasoningStep):  # noqa: ANN201
-        raise ConnectionError("provider down")
-
-    async def analyze(self, inp: AnalysisInput):  # noqa: ANN201
-        raise TimeoutError("provider slow")
 
 
 def test_rules_is_the_default_reasoner() -> None:
@@ -41,19 +30,6 @@ def test_rules_is_the_default_reasoner() -> None:
 def test_unknown_reasoner_is_a_clear_startup_error() -> None:
     with pytest.raises(UnknownReasonerError, match=r"unknown reasoner 'gpt-9'.*rules"):
         build_reasoner(Settings(reasoner="gpt-9"))
-
-
-async def test_fallback_answers_with_the_fallback_and_flags_degraded() -> None:
-    reasoner = FallbackReasoner(BrokenReasoner(), ScriptedReasoner())
-    step = ReasoningStep(context=context(), analysis=analysis())
-
-    rec = await reasoner.recommend(step)
-    analysed = await reasoner.analyze(AnalysisInput(context=context()))
-
-    assert rec.degraded
-    assert "llm failed (ConnectionError)" in rec.degraded_reasons[0]
-    assert analysed.primary_root_cause == analysis().primary_root_cause
-    assert reasoner.name == "llm+scripted"
 
 
 async def test_reasoning_activities_delegate_to_the_reasoner() -> None:

@@ -1,0 +1,1 @@
+"""LLM reasoning over the official OpenAI and Anthropic SDKs (see ``reasoner.py``)."""

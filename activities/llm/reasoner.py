@@ -1,0 +1,298 @@
+"""``LLMReasoner``: the three reasoning steps answered by a model, checked like any other answer.
+
+Each step renders its versioned prompt, routes to the cheap or strong model, asks for
+structured output and validates the answer against the answer schema, the domain contract and,
+for recommendations, the guardrails and the evidence (an action whose defining signal the data
+does not show, such as a Campaign Pause while conversions come in, is rejected: that is what
+keeps a campaign name saying "recommend Campaign Pause" from choosing the action). An invalid
+answer is re-asked once with the reasons; a second invalid answer fails the step
+(``LLMInvalidOutput``) and the workflow falls back to the rules reasoner.
+
+Every call is metered (``LLMUsage`` on the answer, Prometheus counters) and guarded by the
+provider's circuit breaker; answers may come from the opt-in response cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from temporalio.exceptions import ApplicationError
+
+from activities import metrics
+from activities.llm import errors
+from activities.llm.answers import (
+    AnalysisAnswer,
+    CritiqueAnswer,
+    RecommendationAnswer,
+    json_schema,
+    to_analysis,
+    to_critique,
+    to_recommendation,
+)
+from activities.llm.cache import ResponseCache, cache_key
+from activities.llm.circuit import CircuitBreaker
+from activities.llm.metering import CallLabels, cache_hit, metered_call
+from activities.llm.pricing import PriceTable
+from activities.llm.prompts import Prompt, PromptSet
+from activities.llm.providers import Provider, StructuredReply, StructuredRequest
+from activities.llm.routing import ModelRouter, case_complexity
+from domain import rules
+from domain.guardrails import GuardrailViolation, apply_guardrails
+from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep
+from domain.recommendation import Critique, Recommendation, SignalAnalysis
+from domain.usage import LLMUsage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# How much of a rejected answer goes back to the model with the re-ask.
+MAX_ECHOED_ANSWER_CHARS = 4000
+# Fields of our own bookkeeping, not evidence: kept out of prompts (and cache keys).
+_NOT_FOR_PROMPTS = {"usage", "generated_at", "model", "prompt_versions"}
+
+
+class AnswerRejected(ValueError):
+    """The answer is not acceptable; the message tells the model why."""
+
+
+@dataclass(frozen=True)
+class Question(Generic[T]):
+    prompt: Prompt
+    variables: dict[str, Any]
+    answer_model: type[BaseModel]
+    complexity: float
+    # Validated answer + the model that gave it -> the domain result; may raise AnswerRejected.
+    parse: Callable[[Any, str], T]
+
+
+class LLMReasoner:
+    def __init__(
+        self,
+        provider: Provider,
+        prompts: PromptSet,
+        router: ModelRouter,
+        prices: PriceTable,
+        breaker: CircuitBreaker,
+        cache: ResponseCache | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.name = provider.name
+        self.prompts = prompts
+        self._provider = provider
+        self._router = router
+        self._prices = prices
+        self._breaker = breaker
+        self._cache = cache
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    # ----------------------------------------------------------------------------- steps
+
+    async def analyze(self, inp: AnalysisInput) -> SignalAnalysis:
+        question = Question(
+            prompt=self.prompts["signal_analysis"],
+            variables={
+                "campaign_data": _context_data(inp.context),
+                "thresholds": inp.thresholds.model_dump(mode="json"),
+            },
+            answer_model=AnalysisAnswer,
+            complexity=case_complexity(inp.context, inp.thresholds),
+            parse=lambda answer, model: to_analysis(answer, inp.context, model),
+        )
+        analysis, usage = await self._ask(question)
+        return analysis.model_copy(update={"usage": usage})
+
+    async def recommend(self, step: ReasoningStep) -> Recommendation:
+        def parse(answer: RecommendationAnswer, model: str) -> Recommendation:
+            try:
+                rec = to_recommendation(
+                    answer,
+                    campaign_id=step.context.campaign.campaign_id,
+                    generated_at=self._clock(),
+                    model=model,
+                    prompt_versions=self.prompts.versions,
+                )
+            except ValidationError as err:
+                raise AnswerRejected(_validation_summary(err)) from err
+            problems = guardrail_problems(rec, step)
+            if problems:
+                raise AnswerRejected("; ".join(problems))
+            return rec
+
+        question = Question(
+            prompt=self.prompts["recommendation"],
+            variables={
+                "campaign_data": _context_data(step.context),
+                "analysis": _without_bookkeeping(step.analysis),
+                "guardrails": step.guardrails.model_dump(mode="json"),
+                "previous_attempt": _without_bookkeeping(step.previous),
+                "critique": _without_bookkeeping(step.critique),
+            },
+            answer_model=RecommendationAnswer,
+            complexity=case_complexity(step.context, step.thresholds),
+            parse=parse,
+        )
+        rec, usage = await self._ask(question)
+        return rec.model_copy(update={"usage": usage})
+
+    async def critique(self, inp: CritiqueInput) -> Critique:
+        question = Question(
+            prompt=self.prompts["critique"],
+            variables={
+                "campaign_data": _context_data(inp.context),
+                "analysis": _without_bookkeeping(inp.analysis),
+                "recommendation": _without_bookkeeping(inp.recommendation),
+            },
+            answer_model=CritiqueAnswer,
+            complexity=case_complexity(inp.context, inp.thresholds),
+            parse=lambda answer, _model: to_critique(answer),
+        )
+        critique, usage = await self._ask(question)
+        return critique.model_copy(update={"usage": usage})
+
+    async def close(self) -> None:
+        await self._provider.close()
+        if self._cache is not None:
+            await self._cache.close()
+
+    # ----------------------------------------------------------------------------- asking
+
+    async def _ask(self, question: Question[T]) -> tuple[T, list[LLMUsage]]:
+        prompt = question.prompt
+        model = self._router.route(prompt.spec.model, question.complexity)
+        key = cache_key(prompt.name, prompt.version, model, question.variables)
+        cached = await self._from_cache(key, question, model)
+        if cached is not None:
+            return cached
+        request = StructuredRequest(
+            model=model,
+            system=prompt.spec.system,
+            user=prompt.render_user(question.variables),
+            schema_name=prompt.name,
+            schema=json_schema(question.answer_model),
+            temperature=prompt.spec.temperature,
+            max_tokens=prompt.spec.max_tokens,
+        )
+        usages: list[LLMUsage] = []
+        reply = await self._call(request, question, usages)
+        try:
+            result, answer = _accept(reply, question)
+        except AnswerRejected as first:
+            log.info("%s %s answer rejected, asking again: %s", self.name, prompt.name, first)
+            repair = prompt.render_repair(reply.text[:MAX_ECHOED_ANSWER_CHARS], str(first))
+            reply = await self._call(
+                replace(request, user=f"{request.user}\n\n{repair}"), question, usages
+            )
+            try:
+                result, answer = _accept(reply, question)
+            except AnswerRejected as second:
+                raise self._invalid_output(prompt, second, usages) from second
+        if self._cache is not None:
+            await self._cache.put(key, prompt.name, prompt.version, model, answer)
+        return result, usages
+
+    async def _from_cache(
+        self, key: str, question: Question[T], model: str
+    ) -> tuple[T, list[LLMUsage]] | None:
+        if self._cache is None:
+            return None
+        started = time.perf_counter()
+        stored = await self._cache.get(key)
+        if stored is None:
+            return None
+        try:
+            result = question.parse(question.answer_model.model_validate(stored), model)
+        except (ValidationError, AnswerRejected):
+            return None  # written under other rules: ask the model instead
+        return result, [cache_hit(self.name, model, _labels(question), started)]
+
+    async def _call(
+        self, request: StructuredRequest, question: Question[Any], usages: list[LLMUsage]
+    ) -> StructuredReply:
+        """One call through the circuit breaker; its usage is appended to ``usages``."""
+        self._breaker.check()
+        try:
+            reply, usage = await metered_call(
+                self._provider, request, _labels(question), self._prices, repair=bool(usages)
+            )
+        except ApplicationError as err:
+            if err.type in errors.PROVIDER_FAILURES:
+                self._breaker.record_failure()
+            raise
+        self._breaker.record_success()
+        usages.append(usage)
+        return reply
+
+    def _invalid_output(
+        self, prompt: Prompt, problem: AnswerRejected, usages: list[LLMUsage]
+    ) -> ApplicationError:
+        metrics.record_error(self.name, errors.INVALID_OUTPUT)
+        # The usage travels in the error's details, so the run still accounts for these calls.
+        return errors.final(
+            errors.INVALID_OUTPUT,
+            f"{self.name} {prompt.name} {prompt.version}: answer rejected after one re-ask: "
+            f"{problem}",
+            *[usage.model_dump(mode="json") for usage in usages],
+        )
+
+
+def guardrail_problems(rec: Recommendation, step: ReasoningStep) -> list[str]:
+    """Why a drafted recommendation cannot stand: a guardrail it breaks (clamps are fine, they
+    are applied later), or evidence it contradicts (the rules' ``contradicts_evidence`` checks:
+    an action whose defining signal is absent, creatives or segments the campaign lacks)."""
+    try:
+        apply_guardrails(rec, step.context, step.guardrails)
+    except GuardrailViolation as err:
+        return [f"guardrail: {err}"]
+    review = rules.critique_recommendation(
+        CritiqueInput(
+            thresholds=step.thresholds,
+            context=step.context,
+            analysis=step.analysis,
+            recommendation=rec,
+        )
+    )
+    return [
+        f"contradicts the evidence: {issue.description}"
+        for issue in review.issues
+        if issue.code == "contradicts_evidence"
+    ]
+
+
+def _labels(question: Question[Any]) -> CallLabels:
+    prompt = question.prompt
+    return CallLabels(prompt.operation, prompt.version, question.complexity)
+
+
+def _accept(reply: StructuredReply, question: Question[T]) -> tuple[T, dict[str, Any]]:
+    """The domain result and the validated answer (what the cache keeps)."""
+    if not isinstance(reply.data, dict):
+        raise AnswerRejected(
+            f"the answer must be one JSON object matching the {question.prompt.name} schema"
+        )
+    try:
+        answer = question.answer_model.model_validate(reply.data)
+    except ValidationError as err:
+        raise AnswerRejected(_validation_summary(err)) from err
+    return question.parse(answer, reply.model), answer.model_dump(mode="json")
+
+
+def _validation_summary(err: ValidationError, limit: int = 8) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or '<answer>'}: {e['msg']}" for e in err.errors()]
+    more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
+    return "; ".join(parts[:limit]) + more
+
+
+def _context_data(context: Any) -> dict[str, Any]:
+    return context.model_dump(mode="json", exclude_none=True)
+
+
+def _without_bookkeeping(model: BaseModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return model.model_dump(mode="json", exclude=_NOT_FOR_PROMPTS & set(type(model).model_fields))
