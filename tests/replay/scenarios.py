@@ -13,9 +13,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 
-from domain.lifecycle import Decision, DecisionKind, ReanalysisRequest
-from tests.workflows.doubles import Doubles, FakeAdPlatform
+from domain.lifecycle import AnalysisInput, Decision, DecisionKind, ReanalysisRequest
+from domain.recommendation import SignalAnalysis
+from tests.workflows.doubles import Doubles, FakeAdPlatform, ScriptedReasoner
 from tests.workflows.harness import Scenario, fast_policy, pending_review, wait_for_state
 from workflows.recommendation import RecommendationWorkflow
 
@@ -69,6 +71,14 @@ async def reanalyze(scenario: Scenario) -> WorkflowHandle:
     return handle
 
 
+class ProviderDownReasoner(ScriptedReasoner):
+    """An LLM reasoner whose provider refuses the analysis for good (a revoked key)."""
+
+    async def analyze(self, inp: AnalysisInput) -> SignalAnalysis:
+        self.calls["analyze"] += 1
+        raise ApplicationError("401 invalid api key", type="LLMAuthError", non_retryable=True)
+
+
 # name -> (doubles factory, driver)
 SCENARIOS: dict[str, tuple[Callable[[], Doubles], Drive]] = {
     "approve": (Doubles, approve),
@@ -79,4 +89,6 @@ SCENARIOS: dict[str, tuple[Callable[[], Doubles], Drive]] = {
         partial_context,
     ),
     "reanalysis": (Doubles, reanalyze),
+    # The analysis falls back to the rules reasoner; the recommendation is degraded.
+    "llm_fallback": (lambda: Doubles(reasoner=ProviderDownReasoner()), approve),
 }
