@@ -24,8 +24,6 @@ from domain.usage import LLMUsage, usages_in
 from evals.usage import record_usage
 from settings import Settings, get_settings
 
-PROMPT_VERSION_SETTING = "prompt_version"
-
 
 @dataclass(frozen=True)
 class ReasonerChoice:
@@ -52,8 +50,8 @@ def make_reasoner(choice: ReasonerChoice, settings: Settings | None = None) -> R
             f"unknown reasoner {choice.name!r}; choose one of: {', '.join(known_reasoners())}"
         )
     update: dict[str, object] = {"reasoner": choice.name}
-    if choice.prompt_version and PROMPT_VERSION_SETTING in Settings.model_fields:
-        update[PROMPT_VERSION_SETTING] = choice.prompt_version
+    if choice.prompt_version:
+        update["prompt_version"] = choice.prompt_version
     return MeteredReasoner(build_reasoner(settings.model_copy(update=update)))
 
 
@@ -63,11 +61,6 @@ def prompt_version_note(choice: ReasonerChoice) -> str | None:
         return None
     if choice.name == "rules":
         return "note: the rules reasoner has no prompts; --prompt-version only labels this run"
-    if PROMPT_VERSION_SETTING not in Settings.model_fields:
-        return (
-            f"note: this build has no '{PROMPT_VERSION_SETTING}' setting yet; "
-            "--prompt-version only labels this run"
-        )
     return None
 
 
