@@ -77,23 +77,28 @@ class RecommendationService:
                 recommendation_id, campaign_id, principal.name, since=self._dedup_since()
             )
             if not created:
+                if record.status is RecommendationStatus.analyzing:
+                    # An API that died between writing the row and starting the run left
+                    # the row behind; starting is idempotent, so make sure the run exists.
+                    await self._start_workflow(record)
                 ANALYZE_REQUESTS.labels(result="deduplicated").inc()
                 log.info(
                     "returning pending recommendation",
                     extra={"recommendation_id": record.recommendation_id},
                 )
                 return _analyze_response(record, deduplicated=True)
-        await self._start_workflow(record, principal)
+        await self._start_workflow(record)
+        ANALYZE_REQUESTS.labels(result="started").inc()
         return _analyze_response(record, deduplicated=False)
 
     def _dedup_since(self) -> datetime:
         return datetime.now(UTC) - timedelta(hours=self.settings.dedup_window_hours)
 
-    async def _start_workflow(self, record: RecommendationRecord, principal: Principal) -> None:
+    async def _start_workflow(self, record: RecommendationRecord) -> None:
         analyze = AnalyzeInput(
             recommendation_id=record.recommendation_id,
             campaign_id=record.campaign_id,
-            requested_by=principal.name,
+            requested_by=record.requested_by,
             policy=self.settings.lifecycle_policy(),
         )
         try:
@@ -109,7 +114,6 @@ class RecommendationService:
                 f"could not start the analysis workflow ({_short(exc)}); "
                 f"recommendation {analyze.recommendation_id} was marked failed, try again later",
             ) from exc
-        ANALYZE_REQUESTS.labels(result="started").inc()
         log.info(
             "analysis started",
             extra={

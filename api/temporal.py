@@ -11,12 +11,14 @@ from datetime import timedelta
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.lifecycle import AnalyzeInput, Decision, LifecycleState, ReanalysisRequest
 from settings import Settings
+from workflows.search_attributes import start_search_attributes
 
 log = logging.getLogger("api.temporal")
 
@@ -24,7 +26,6 @@ WORKFLOW_TYPE = "RecommendationWorkflow"
 SIGNAL_DECISION = "submit_decision"
 SIGNAL_REANALYSIS = "request_reanalysis"
 QUERY_STATE = "state"
-CAMPAIGN_ID_ATTR = SearchAttributeKey.for_keyword("CampaignId")
 
 RPC_TIMEOUT = timedelta(seconds=10)
 # GET merges the live state only if it is quick; the stored row is a fine answer otherwise.
@@ -50,17 +51,22 @@ async def connect(settings: Settings) -> Client:
 
 
 async def start_recommendation(client: Client, task_queue: str, analyze: AnalyzeInput) -> None:
-    await client.start_workflow(
-        WORKFLOW_TYPE,
-        analyze,
-        id=analyze.recommendation_id,
-        task_queue=task_queue,
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(CAMPAIGN_ID_ATTR, analyze.campaign_id)]
-        ),
-        static_summary=f"Recommendation for campaign {analyze.campaign_id}",
-        rpc_timeout=RPC_TIMEOUT,
-    )
+    """Start the run named after the recommendation; idempotent: an already running run is
+    kept, and a closed one is never started again under the same id."""
+    try:
+        await client.start_workflow(
+            WORKFLOW_TYPE,
+            analyze,
+            id=analyze.recommendation_id,
+            task_queue=task_queue,
+            search_attributes=start_search_attributes(analyze.campaign_id),
+            static_summary=f"Recommendation for campaign {analyze.campaign_id}",
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            rpc_timeout=RPC_TIMEOUT,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # it ran and closed already: its own records say how it ended
 
 
 async def query_state(client: Client, workflow_id: str) -> LifecycleState | None:

@@ -4,20 +4,15 @@ set, and a fresh app (with its own rate limiter) per test."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -25,6 +20,7 @@ from api.app import create_app
 from settings import Settings
 from store.repository import Store, open_store
 from tests.api.fake_workflow import FakeRecommendationWorkflow, StoreActivities
+from tests.workflows.harness import start_time_skipping_env
 
 CLIENT_KEY = "client-key-0001"
 REVIEWER_KEY = "reviewer-key-0001"
@@ -55,17 +51,7 @@ def new_campaign() -> str:
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(Path(sys.prefix) / "bin" / "temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    # The dev server gets this from `make demo`; the test server needs it registered too.
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={"CampaignId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
-        )
-    )
+    env = await start_time_skipping_env()
     async with env:
         yield env
 

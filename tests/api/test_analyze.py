@@ -6,7 +6,6 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
-from api.temporal import CAMPAIGN_ID_ATTR
 from domain.lifecycle import LifecycleState
 from store.repository import Store
 from tests.api.conftest import (
@@ -18,6 +17,7 @@ from tests.api.conftest import (
     new_campaign,
     start_analysis,
 )
+from workflows.search_attributes import CAMPAIGN_ID
 
 ANALYZE = "/api/v1/recommendations/analyze"
 
@@ -42,12 +42,31 @@ async def test_analyze_starts_a_workflow_named_after_the_recommendation(
     handle = temporal_client.get_workflow_handle(recommendation_id)
     description = await handle.describe()
     assert description.workflow_type == "RecommendationWorkflow"
-    assert description.typed_search_attributes.get(CAMPAIGN_ID_ATTR) == campaign_id
+    assert description.typed_search_attributes.get(CAMPAIGN_ID) == campaign_id
     state = await handle.query("state", result_type=LifecycleState)
     assert state.campaign_id == campaign_id
 
     record = await store.get_recommendation(recommendation_id)
     assert record is not None and record.requested_by == "dashboard"
+
+
+async def test_an_analysis_whose_start_was_interrupted_is_started_on_the_next_request(
+    http, temporal_client, store
+):
+    # The API died after writing the row and before starting the run.
+    campaign_id = new_campaign()
+    orphan = await store.create_recommendation(
+        f"rec-{campaign_id}-0rphan00", campaign_id, requested_by="dashboard"
+    )
+
+    again = await http.post(ANALYZE, json={"campaign_id": campaign_id}, headers=CLIENT)
+
+    assert again.status_code == 200
+    assert again.json()["recommendation_id"] == orphan.recommendation_id
+    state = await temporal_client.get_workflow_handle(orphan.recommendation_id).query(
+        "state", result_type=LifecycleState
+    )
+    assert state.campaign_id == campaign_id
 
 
 async def test_a_pending_recommendation_is_returned_instead_of_a_new_one(http):
