@@ -80,3 +80,22 @@ def floor_to(value: float, places: int = 0) -> float:
     """Round down, so a capped amount never exceeds its cap after rounding."""
     factor = 10**places
     return math.floor(value * factor + 1e-9) / factor
+
+
+def rate_gap_p_value(
+    count_a: float, exposure_a: float, count_b: float, exposure_b: float
+) -> float | None:
+    """Two-sided p-value that two event counts come from one common rate per unit of exposure.
+
+    E.g. conversions per dollar of two audience segments. The conditional Poisson test: given
+    n = a + b events at one common rate, a is Binomial(n, exposure_a / (exposure_a + exposure_b));
+    its normal approximation gives z, and p = P(|Z| >= |z|). Accurate once both expected counts
+    (each exposure's share of n) are about 10 or more; fractional counts (modelled conversions)
+    are fine. None when there is no event to compare or an exposure is not positive.
+    """
+    events = count_a + count_b
+    if events <= 0 or exposure_a <= 0 or exposure_b <= 0:
+        return None
+    share = exposure_a / (exposure_a + exposure_b)
+    z = (count_a - events * share) / math.sqrt(events * share * (1 - share))
+    return math.erfc(abs(z) / math.sqrt(2))

@@ -22,6 +22,18 @@ class SignalThresholds(BaseModel):
     segment_cpa_spread_ratio: float = Field(default=2.0, gt=1)
     segment_cpa_even_ratio: float = Field(default=1.5, ge=1)
     segment_min_spend_share: float = Field(default=0.10, ge=0, le=1)
+    # A CPA gap between the best and the worst segment counts only when it rests on enough
+    # conversions. First, each of the two must have spent enough to expect this many conversions
+    # at their pooled CPA (their spend x the pair's conversions per unit of spend: what a segment
+    # could show, not what it happened to get, so a segment with few conversions on a large spend
+    # still counts). 10 is where one conversion more or less moves a segment's CPA by about 10 %
+    # (the significant-change line) and the usual floor for the normal approximation of the test
+    # below; at 3 or 6 conversions one conversion moves it 17-33 % and a 2-3x gap is noise.
+    segment_min_conversions: float = Field(default=10.0, ge=0)
+    # Second, the gap must be statistically significant at this confidence: a two-sided test that
+    # both segments buy conversions at the same rate per unit of spend
+    # (``domain.stats.rate_gap_p_value``). 0 turns the test off.
+    segment_gap_confidence: float = Field(default=0.95, ge=0, lt=1)
     # Fundamental problem: this many clicks without one conversion is no longer chance.
     zero_conversion_min_clicks: int = Field(default=100, ge=1)
     # Fewer conversions than this make the CPA a small-sample reading (lower confidence).

@@ -10,6 +10,7 @@ from domain.stats import (
     floor_to,
     grade,
     pct_change,
+    rate_gap_p_value,
     round_half_up,
     safe_ratio,
     trailing_count,
@@ -60,3 +61,18 @@ def test_money_rounding() -> None:
     assert round_half_up(-6.95, 1) == -7.0
     assert floor_to(393.759, 2) == 393.75
     assert floor_to(187.5) == 187.0
+
+
+def test_rate_gap_p_value() -> None:
+    # Same conversions per dollar: no evidence of a gap at all.
+    assert math.isclose(rate_gap_p_value(20, 200.0, 10, 100.0), 1.0)
+    # 30 vs 10 on equal spend: z = (30 - 20) / sqrt(40 x 0.5 x 0.5) = 3.16, p = 0.0016.
+    assert math.isclose(rate_gap_p_value(30, 100.0, 10, 100.0), 0.001565, rel_tol=1e-3)
+    # Two-sided: the order of the two does not matter.
+    assert rate_gap_p_value(10, 100.0, 30, 100.0) == rate_gap_p_value(30, 100.0, 10, 100.0)
+    # 6 vs 3 conversions, 2.9x apart on CPA: not significant (p = 0.12).
+    assert math.isclose(rate_gap_p_value(6, 23.64, 3, 33.93), 0.118, abs_tol=1e-3)
+    # A side with no conversions on a large spend is strong evidence; nothing to compare is None.
+    assert rate_gap_p_value(100, 1000.0, 0, 500.0) < 1e-6
+    assert rate_gap_p_value(0, 100.0, 0, 100.0) is None
+    assert rate_gap_p_value(5, 0.0, 5, 100.0) is None
