@@ -77,11 +77,26 @@ async def draft_until_accepted(
             return DraftResult(recommendation, review, iteration + 1)
     assert recommendation is not None and review is not None
     # Out of regenerations: keep the last attempt, but make the open critique visible.
-    unresolved = f"Critique unresolved after {max_attempts} attempts: {review.summary}"
     recommendation = recommendation.model_copy(
-        update={"risk_factors": [*recommendation.risk_factors, unresolved]}
+        update={
+            "risk_factors": [
+                *recommendation.risk_factors,
+                _unresolved(review, max_attempts, policy.thresholds.min_confidence),
+            ]
+        }
     )
     return DraftResult(recommendation, review, max_attempts)
+
+
+def _unresolved(review: Critique, attempts: int, min_confidence: float) -> str:
+    """Why the reviewer gets a recommendation the critique did not accept, in their terms."""
+    if review.issues:
+        return f"Critique unresolved after {attempts} attempts: {review.summary}"
+    # Nothing to fix, the evidence is just thin: say so rather than "unresolved: no issues".
+    return (
+        f"Low confidence: {review.adjusted_confidence:.2f} stayed under the "
+        f"{min_confidence:.2f} minimum after {attempts} attempts; the evidence is weak"
+    )
 
 
 def flag_partial_context(rec: Recommendation, context: CampaignContext) -> Recommendation:

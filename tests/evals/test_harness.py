@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from activities.reasoning import RulesReasoner
-from domain.lifecycle import LifecyclePolicy
+from domain.lifecycle import CritiqueInput, LifecyclePolicy
+from domain.recommendation import Critique
 from evals.harness import run_cases
 from evals.pipeline import reason_about
 from evals.summary import summarize
@@ -80,3 +81,23 @@ async def test_the_rules_reasoner_reports_no_usage() -> None:
     results = await run_cases(small_set(), RulesReasoner(), POLICY)
     assert all(r.usage is None for r in results)
     assert summarize(results).tokens_per_case is None
+
+
+class ThinEvidence(RulesReasoner):
+    """Its critique finds nothing wrong, but the confidence stays low."""
+
+    name = "thin-evidence"
+
+    async def critique(self, inp: CritiqueInput) -> Critique:
+        return Critique(issues=[], adjusted_confidence=0.3, summary="no issues")
+
+
+async def test_a_low_confidence_without_issues_is_explained_as_weak_evidence() -> None:
+    result = await reason_about(small_set()[0].context, ThinEvidence(), POLICY)
+
+    assert result.attempts == 3
+    assert any(
+        "Low confidence: 0.30 stayed under the 0.60 minimum after 3 attempts" in f
+        for f in result.recommendation.risk_factors
+    )
+    assert not any("unresolved" in f for f in result.recommendation.risk_factors)
