@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 import httpx
 import pytest
 
+from evals.dataset import load_dataset
 from tests.e2e.conftest import KEYS, Stack
 
 pytestmark = pytest.mark.e2e
@@ -114,6 +116,31 @@ async def test_every_scenario_gets_its_action_then_is_executed_and_measured(stac
     history = await api.get(f"/api/v1/campaigns/{campaign_id}/history", headers=CLIENT)
     assert history.status_code == 200
     assert ids[campaign_id] in history.text
+
+    # The measured runs become outcome-labelled eval cases, readable by the eval harness.
+    exported = stack.tmp / "outcomes.jsonl"
+    export = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "evals",
+        "export",
+        "--out",
+        str(exported),
+        env=stack.base_env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(export.communicate(), timeout=60)
+    assert export.returncode == 0, stderr.decode()
+    cases = load_dataset(exported)
+    labelled = {case.context.campaign.campaign_id for case in cases}
+    successful = {
+        c["campaign_id"]
+        for c in first_per_scenario.values()
+        if (
+            await api.get(f"/api/v1/recommendations/{ids[c['campaign_id']]}", headers=CLIENT)
+        ).json()["outcome"]["success"]
+    }
+    assert successful and successful <= labelled
 
 
 async def test_rejection_changes_nothing_on_the_platform(stack, clients):

@@ -27,12 +27,6 @@ from tests.evals.fakes import small_set
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-class StateWithContext(LifecycleState):
-    """What the state looks like once it carries the analysed context (see the report)."""
-
-    context: CampaignContext | None = None
-
-
 async def recommendation_for(action: ActionType) -> tuple[Recommendation, CampaignContext]:
     case = next(c for c in small_set() if c.expected_action is action)
     result = await reason_about(case.context, RulesReasoner(), LifecyclePolicy())
@@ -60,8 +54,8 @@ def decided(kind: DecisionKind) -> Decision:
 
 def state(
     rid: str, rec: Recommendation, status: RecommendationStatus, **fields
-) -> StateWithContext:
-    return StateWithContext(
+) -> LifecycleState:
+    return LifecycleState(
         recommendation_id=rid,
         campaign_id=rec.campaign_id,
         status=status,
@@ -81,7 +75,7 @@ def executed(rec: Recommendation) -> ExecutionResult:
 
 
 @pytest.fixture
-async def states() -> list[StateWithContext]:
+async def states() -> list[LifecycleState]:
     refresh, refresh_ctx = await recommendation_for(ActionType.creative_refresh)
     bid, _ = await recommendation_for(ActionType.bid_adjustment)
     monitor, _ = await recommendation_for(ActionType.continue_monitoring)
@@ -105,7 +99,7 @@ async def states() -> list[StateWithContext]:
     ]  # fmt: skip
 
 
-async def test_outcome_metrics_by_hand(states: list[StateWithContext]) -> None:
+async def test_outcome_metrics_by_hand(states: list[LifecycleState]) -> None:
     m = outcome_metrics(states)
     assert (m.runs, m.approved, m.rejected, m.expired) == (6, 3, 1, 1)
     assert m.acceptance_rate == pytest.approx(3 / 4)
