@@ -204,9 +204,18 @@ def run(args: argparse.Namespace) -> int:
     return 1 if mismatches else 0
 
 
+def keys_by_role(api_keys: str) -> dict[str, str]:
+    """{'client': key, ...} from API_KEYS entries 'key:role:name' (the key may contain ':')."""
+    keys = {}
+    for entry in api_keys.split(","):
+        key, role, _name = entry.rsplit(":", 2)
+        keys.setdefault(role, key)
+    return keys
+
+
 def main(argv: list[str] | None = None) -> None:
     env = demo_environment()
-    keys = dict(entry.split(":", 2)[1::-1] for entry in env["API_KEYS"].split(","))
+    keys = keys_by_role(env["API_KEYS"])
     parser = argparse.ArgumentParser(
         prog="python -m scripts.demo",
         description="Analyse, approve, execute and measure every simulator campaign.",

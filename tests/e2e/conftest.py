@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from scripts.stack import http_ok
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 BIN = Path(sys.executable).parent
@@ -39,13 +39,6 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = STARTUP_SE
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def http_ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2.0).status_code < 500
-    except httpx.HTTPError:
-        return False
 
 
 @dataclass
@@ -111,12 +104,6 @@ class Stack:
         wait_until(worker.alive, "worker process", timeout=5)
         self.worker = worker
         return worker
-
-    def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api_url, timeout=15.0)
-
-    def simulator(self) -> httpx.Client:
-        return httpx.Client(base_url=self.simulator_url, timeout=15.0)
 
 
 @pytest.fixture(scope="session")
