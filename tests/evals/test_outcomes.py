@@ -52,9 +52,7 @@ def decided(kind: DecisionKind) -> Decision:
     return Decision(decision=kind, reviewer="jane", revision=1)
 
 
-def state(
-    rid: str, rec: Recommendation, status: RecommendationStatus, **fields
-) -> LifecycleState:
+def state(rid: str, rec: Recommendation, status: RecommendationStatus, **fields) -> LifecycleState:
     return LifecycleState(
         recommendation_id=rid,
         campaign_id=rec.campaign_id,
