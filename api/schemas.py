@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from domain.lifecycle import (
     Decision,
@@ -33,6 +40,18 @@ CampaignId = Annotated[
 Feedback = Annotated[str, StringConstraints(max_length=4000)]
 
 
+def _json_number_only(value: object) -> object:
+    """JSON Schema's integer: 3 and 3.0 are integers, "3" and true are not (Pydantic's lax
+    mode would accept both; strict mode would refuse 3.0)."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON integer, not a string or a boolean")
+    return value
+
+
+# The constraint sits on the integer itself so the OpenAPI document says `minimum: 0`.
+RevisionNumber = Annotated[int, Field(ge=0), BeforeValidator(_json_number_only)]
+
+
 class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -40,7 +59,7 @@ class AnalyzeRequest(BaseModel):
     )
 
     campaign_id: CampaignId = Field(description="ad-platform campaign id")
-    force_refresh: bool = Field(
+    force_refresh: StrictBool = Field(
         default=False,
         description="start a new analysis even when a recent pending one exists",
     )
@@ -179,9 +198,8 @@ class DecisionRequest(BaseModel):
 
     decision: DecisionKind
     feedback: Feedback = ""
-    revision: int | None = Field(
+    revision: RevisionNumber | None = Field(
         default=None,
-        ge=0,
         description="the revision you reviewed; omitted = the current one. "
         "A superseded revision is refused with 409.",
     )

@@ -57,7 +57,7 @@ def get_service(request: Request) -> RecommendationService:
     ),
     responses={
         200: {"model": AnalyzeResponse, "description": "an existing pending recommendation"},
-        **error_responses(401, 403, 413, 422, 429, 503),
+        **error_responses(400, 401, 403, 413, 422, 429, 503),
     },
 )
 async def analyze(
@@ -128,7 +128,7 @@ async def get_recommendation(
         "name. Only a `pending_review` recommendation accepts a decision (409 otherwise), and "
         "only for its current revision (409 `stale_revision`). Roles: reviewer, admin."
     ),
-    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
 )
 async def submit_decision(
     recommendation_id: RecommendationId,
@@ -148,7 +148,7 @@ async def submit_decision(
         "Signals `request_reanalysis`: the workflow re-collects the context and reasons again; "
         "the revision goes up by one and the review wait starts over. Roles: reviewer, admin."
     ),
-    responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
 )
 async def request_reanalysis(
     recommendation_id: RecommendationId,

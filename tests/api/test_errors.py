@@ -174,3 +174,31 @@ async def test_same_campaign_id_charset_as_path_ids(http):
     assert (await http.get(f"/api/v1/campaigns/{campaign_id}/history", headers=CLIENT)).json()[
         "total"
     ] == 1
+
+
+@pytest.mark.parametrize("flag", [0, 1, "true", "yes", None])
+async def test_force_refresh_must_be_a_json_boolean(http, flag):
+    response = await http.post(
+        ANALYZE, json={"campaign_id": new_campaign(), "force_refresh": flag}, headers=CLIENT
+    )
+
+    assert_error(response, 422, "validation_error")
+
+
+@pytest.mark.parametrize("revision", ["1", True, -1, 1.5])
+async def test_a_decision_revision_must_be_a_non_negative_json_integer(http, revision):
+    response = await http.post(
+        "/api/v1/recommendations/rec-a-12345678/decision",
+        json={"decision": "approved", "revision": revision},
+        headers=REVIEWER,
+    )
+
+    assert_error(response, 422, "validation_error")
+
+
+async def test_the_openapi_document_states_the_revision_bound_and_the_400(http):
+    spec = (await http.get("/api/openapi.json")).json()
+    decision = spec["components"]["schemas"]["DecisionRequest"]["properties"]["revision"]
+    assert {"type": "integer", "minimum": 0} in decision["anyOf"]
+    analyze = spec["paths"][ANALYZE]["post"]["responses"]
+    assert "400" in analyze
