@@ -80,6 +80,7 @@ class RecommendationService:
                 if record.status is RecommendationStatus.analyzing:
                     # An API that died between writing the row and starting the run left
                     # the row behind; starting is idempotent, so make sure the run exists.
+                    # If that fails the row stays as it is: its run may well be alive.
                     await self._start_workflow(record)
                 ANALYZE_REQUESTS.labels(result="deduplicated").inc()
                 log.info(
@@ -87,7 +88,12 @@ class RecommendationService:
                     extra={"recommendation_id": record.recommendation_id},
                 )
                 return _analyze_response(record, deduplicated=True)
-        await self._start_workflow(record)
+        try:
+            await self._start_workflow(record)
+        except ApiError as err:
+            # This request wrote the row, so nothing runs behind it: say so in the row too.
+            await self._mark_start_failed(record, err.__cause__ or err)
+            raise
         ANALYZE_REQUESTS.labels(result="started").inc()
         return _analyze_response(record, deduplicated=False)
 
@@ -106,13 +112,12 @@ class RecommendationService:
                 self.client, self.settings.temporal_task_queue, analyze
             )
         except Exception as exc:  # any start failure is reported as 503
-            await self._mark_start_failed(analyze, exc)
             ANALYZE_REQUESTS.labels(result="start_failed").inc()
             raise ApiError(
                 503,
                 "temporal_unavailable",
-                f"could not start the analysis workflow ({_short(exc)}); "
-                f"recommendation {analyze.recommendation_id} was marked failed, try again later",
+                f"could not start the analysis workflow for recommendation "
+                f"{analyze.recommendation_id} ({_short(exc)}); try again later",
             ) from exc
         log.info(
             "analysis started",
@@ -122,14 +127,14 @@ class RecommendationService:
             },
         )
 
-    async def _mark_start_failed(self, analyze: AnalyzeInput, exc: Exception) -> None:
+    async def _mark_start_failed(self, record: RecommendationRecord, exc: BaseException) -> None:
         log.error(
             "workflow start failed",
-            extra={"recommendation_id": analyze.recommendation_id, "error": _short(exc)},
+            extra={"recommendation_id": record.recommendation_id, "error": _short(exc)},
         )
         failed = LifecycleState(
-            recommendation_id=analyze.recommendation_id,
-            campaign_id=analyze.campaign_id,
+            recommendation_id=record.recommendation_id,
+            campaign_id=record.campaign_id,
             status=RecommendationStatus.failed,
             error=f"workflow start failed: {_short(exc)}",
         )
@@ -138,7 +143,7 @@ class RecommendationService:
         except Exception:  # the 503 is still the right answer; the log keeps the detail
             log.exception(
                 "could not mark recommendation failed",
-                extra={"recommendation_id": analyze.recommendation_id},
+                extra={"recommendation_id": record.recommendation_id},
             )
 
     # --------------------------------------------------------------------- read

@@ -138,3 +138,21 @@ async def test_a_failed_start_does_not_block_the_next_analysis(store: Store, htt
 
     assert retry.status_code == 202
     assert retry.json()["deduplicated"] is False
+
+
+async def test_a_failed_restart_leaves_another_requests_row_alone(store: Store):
+    # A pending 'analyzing' row written by another request, whose run may be alive.
+    campaign_id = new_campaign()
+    pending = await store.create_recommendation(
+        f"rec-{campaign_id}-a1b2c3d4", campaign_id, requested_by="dashboard"
+    )
+    unreachable = await Client.connect(
+        "127.0.0.1:1", lazy=True, data_converter=pydantic_data_converter
+    )
+    app = create_app(make_settings(), store=store, temporal_client=unreachable)
+    async with client_for(app) as http:
+        response = await http.post(ANALYZE, json={"campaign_id": campaign_id}, headers=CLIENT)
+
+    assert response.status_code == 503
+    row = await store.get_recommendation(pending.recommendation_id)
+    assert row is not None and row.status == "analyzing"
