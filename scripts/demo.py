@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
+from api.auth import parse_key_string
 from scripts.stack import API_PORT, SIMULATOR_PORT, TEMPORAL_UI_PORT, demo_environment
 
 POLL_SECONDS = 1.0
@@ -205,17 +206,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def keys_by_role(api_keys: str) -> dict[str, str]:
-    """{'client': key, ...} from API_KEYS entries 'key:role:name' (the key may contain ':')."""
-    keys = {}
-    for entry in api_keys.split(","):
-        key, role, _name = entry.rsplit(":", 2)
+    """{'client': key, ...}: the first key of each role in API_KEYS (parsed as the API does)."""
+    keys: dict[str, str] = {}
+    for key, role, _name in parse_key_string(api_keys):
         keys.setdefault(role, key)
     return keys
 
 
 def main(argv: list[str] | None = None) -> None:
-    env = demo_environment()
-    keys = keys_by_role(env["API_KEYS"])
+    keys = keys_by_role(demo_environment()["API_KEYS"])
     parser = argparse.ArgumentParser(
         prog="python -m scripts.demo",
         description="Analyse, approve, execute and measure every simulator campaign.",
@@ -225,7 +224,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-key", default=keys.get("client"))
     parser.add_argument("--reviewer-key", default=keys.get("reviewer"))
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per phase")
-    sys.exit(run(parser.parse_args(argv)))
+    args = parser.parse_args(argv)
+    if not (args.client_key and args.reviewer_key):
+        parser.error("needs a client and a reviewer key: set API_KEYS or pass both key options")
+    sys.exit(run(args))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
 ROOT = Path(__file__).resolve().parents[1]
 VAR = ROOT / "var"
 RUN_DIR = VAR / "run"
@@ -109,28 +111,27 @@ class Service:
         return LOG_DIR / f"{self.name}.log"
 
     def pid(self) -> int | None:
+        """The pid of our running process; None for a stale pid file (after a reboot or a
+        crash the number may belong to someone else's process now)."""
         try:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return pid
+        return pid if runs_command(pid, self.argv) else None
+
+
+def runs_command(pid: int, argv: list[str]) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone, or not ours to read
+        return False
+    return [part.decode(errors="replace") for part in cmdline.split(b"\0") if part] == argv
 
 
 def services() -> list[Service]:
     search_attributes = [
-        f"--search-attribute={name}={kind}"
-        for name, kind in (
-            ("CampaignId", "Keyword"),
-            ("RecommendationStatus", "Keyword"),
-            ("RecommendedAction", "Keyword"),
-            ("Confidence", "Double"),
-        )
+        f"--search-attribute={key.name}={key.indexed_value_type.name.title()}"  # e.g. =Keyword
+        for key in ALL_SEARCH_ATTRIBUTES
     ]
     temporal = [
         str(BIN / "temporal"), "server", "start-dev",
@@ -214,14 +215,22 @@ def stop(service: Service) -> None:
         service.pid_file.unlink(missing_ok=True)
         print(f"  {service.name:<10} not running")
         return
-    os.killpg(pid, signal.SIGTERM)
+    signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and service.pid() is not None:
         time.sleep(0.2)
     if service.pid() is not None:
-        os.killpg(pid, signal.SIGKILL)
+        signal_group(pid, signal.SIGKILL)
     service.pid_file.unlink(missing_ok=True)
     print(f"  {service.name:<10} stopped")
+
+
+def signal_group(pid: int, signum: int) -> None:
+    """Signal the service's process group; one that exited meanwhile is already stopped."""
+    try:
+        os.killpg(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def up() -> None:
