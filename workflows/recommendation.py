@@ -21,7 +21,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from domain.context import (
@@ -571,16 +571,24 @@ class RecommendationWorkflow:
     async def _activity(
         self, name: str, arg: Any, result_type: Any, options: ActivityOptions, summary: str
     ) -> Any:
-        return await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=options.timeout,
-            schedule_to_close_timeout=options.overall,
-            heartbeat_timeout=options.heartbeat,
-            retry_policy=options.retry,
-            summary=summary,
-        )
+        try:
+            return await workflow.execute_activity(
+                name,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=options.timeout,
+                schedule_to_close_timeout=options.overall,
+                heartbeat_timeout=options.heartbeat,
+                retry_policy=options.retry,
+                summary=summary,
+            )
+        except ActivityError as err:
+            # A cancelled run surfaces as an ActivityError caused by the cancellation. Turn it
+            # back into one here, so no step mistakes it for a failed source or a provider
+            # outage (and falls back, or carries on) instead of ending the run as cancelled.
+            if is_cancelled_exception(err):
+                raise asyncio.CancelledError(f"cancelled during: {summary}") from err
+            raise
 
     async def _sync(self) -> None:
         await self._activity(

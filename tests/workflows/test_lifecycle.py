@@ -6,6 +6,8 @@ Each test awaits a single ``result()`` (DESIGN §7); earlier states are reached 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -13,8 +15,14 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.lifecycle import Decision, DecisionKind, ReanalysisRequest, RecommendationStatus
-from domain.recommendation import ActionParameters, ActionType, Recommendation
+from domain.lifecycle import (
+    AnalysisInput,
+    Decision,
+    DecisionKind,
+    ReanalysisRequest,
+    RecommendationStatus,
+)
+from domain.recommendation import ActionParameters, ActionType, Recommendation, SignalAnalysis
 from domain.thresholds import AutoApprovalPolicy
 from tests.workflows.doubles import (
     Doubles,
@@ -23,7 +31,13 @@ from tests.workflows.doubles import (
     failing_critique,
     recommendation,
 )
-from tests.workflows.harness import Scenario, fast_policy, pending_review, wait_for_state
+from tests.workflows.harness import (
+    Scenario,
+    fast_policy,
+    pending_review,
+    start_time_skipping_env,
+    wait_for_state,
+)
 from workflows import activity_names as names
 from workflows.recommendation import AUTO_APPROVAL_REVIEWER, RecommendationWorkflow
 from workflows.search_attributes import (
@@ -366,3 +380,51 @@ async def test_cancelled_run_is_recorded_as_failed(env: WorkflowEnvironment) -> 
     assert last.status is RecommendationStatus.failed
     assert last.error.startswith("Cancelled while: Waiting for review of revision 1")
     assert scenario.store.events() == ["failed"]
+
+
+class StuckReasoner(ScriptedReasoner):
+    """An LLM call that answers only when released: the run is cancelled while it is in
+    flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def analyze(self, inp: AnalysisInput) -> SignalAnalysis:
+        self.calls["analyze"] += 1
+        self.started.set()
+        await self.release.wait()
+        return await super().analyze(inp)
+
+
+@pytest.fixture
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server of its own: an activity still running when its run is cancelled keeps
+    the time-skipping clock locked on that server, which would stall the other tests."""
+    env = await start_time_skipping_env()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+async def test_a_run_cancelled_during_a_step_ends_cancelled_without_falling_back(
+    own_env: WorkflowEnvironment,
+) -> None:
+    reasoner = StuckReasoner()
+    scenario = Scenario(own_env, Doubles(reasoner=reasoner))
+    async with scenario.worker():
+        handle = await scenario.start()
+        await asyncio.wait_for(reasoner.started.wait(), timeout=10)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failure:
+            # Bounded: a run that swallowed the cancel would wait for its review instead.
+            await asyncio.wait_for(handle.result(), timeout=30)
+        reasoner.release.set()
+
+    assert isinstance(failure.value.cause, CancelledError)
+    last = scenario.store.last_state
+    assert last.status is RecommendationStatus.failed
+    assert last.error.startswith("Cancelled while: Analyzing signals")
+    assert last.recommendation is None  # the rules fallback did not answer in its place
