@@ -60,13 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    """argparse type for counts: a bad value exits 2 with the usage, like any bad argument."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got '{text}'")
+    return value
+
+
 def _common(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--dataset", type=Path, default=DEFAULT_DATASET, help="JSONL dataset (default: golden set)"
     )
     sub.add_argument(
         "--concurrency",
-        type=int,
+        type=_positive_int,
         default=DEFAULT_CONCURRENCY,
         help=f"cases reasoned about at once (default {DEFAULT_CONCURRENCY})",
     )
@@ -100,7 +111,9 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--db", help="database URL for evaluation_runs (default DATABASE_URL)")
     sub.add_argument("--no-store", action="store_true", help="do not store the run")
     sub.add_argument("--no-judge", action="store_true", help="skip the LLM judge")
-    sub.add_argument("--judge-limit", type=int, help="judge at most this many cases")
+    sub.add_argument(
+        "--judge-limit", type=_positive_int, help="judge at most this many cases (at least 1)"
+    )
 
 
 def _add_compare(commands: argparse._SubParsersAction) -> None:
@@ -246,7 +259,7 @@ async def _judge(
 ) -> JudgeSummary:
     by_id = {case.id: case for case in cases}
     items = [(by_id[r.case_id], r.recommendation) for r in results if r.recommendation]
-    return await judge.judge_all(items[:limit] if limit else items)
+    return await judge.judge_all(items if limit is None else items[:limit])
 
 
 async def _store(db: str | None, report: EvalReport, report_path: str) -> str:

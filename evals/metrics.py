@@ -221,7 +221,8 @@ def mcnemar(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> McNemarResu
     discordant = only_a + only_b
     if discordant < EXACT_BELOW:
         return McNemarResult(only_a, only_b, None, _exact_two_sided(only_a, discordant), "exact")
-    statistic = (abs(only_a - only_b) - 1) ** 2 / discordant
+    # The continuity correction shrinks |b - c| by 1 but never below 0 (b == c means no evidence).
+    statistic = max(0, abs(only_a - only_b) - 1) ** 2 / discordant
     return McNemarResult(only_a, only_b, statistic, _chi2_df1_sf(statistic), "chi-square")
 
 

@@ -5,7 +5,9 @@ Definitions (the seed's; also in evals/README.md):
 - followed = approved and carried out (executed, or an approved Continue Monitoring), with the
   outcome measured 3 days later; positive-impact rate = successful outcomes / followed.
 - improvement of one outcome = its measured change in the intended direction (a CPA that fell
-  12 % when a fall was expected is +12); the average is over followed runs with a change.
+  12 % when a fall was expected is +12); the average is over followed runs with a change, pauses
+  excluded: a pause's outcome is its spend stopping (-100 %), which says the pause worked (the
+  positive-impact rate counts it) but is not a 100 % improvement of anything.
 - false positive = an action other than Continue Monitoring that the reviewer rejected or that,
   once executed, did not reach its expected impact; the rate is over every such action with a
   verdict (rejected, or executed and measured). The seed targets under 20 %.
@@ -64,6 +66,11 @@ def _followed(state: LifecycleState) -> bool:
     return _approved(state) and state.outcome is not None
 
 
+def _pause(state: LifecycleState) -> bool:
+    rec = state.recommendation
+    return rec is not None and rec.recommended_action is ActionType.campaign_pause
+
+
 def _actionable(state: LifecycleState) -> bool:
     rec = state.recommendation
     return rec is not None and rec.recommended_action is not ActionType.continue_monitoring
@@ -91,7 +98,8 @@ def outcome_metrics(states: Iterable[LifecycleState]) -> OutcomeMetrics:
     rejected = sum(_rejected(s) for s in states)
     followed = [s for s in states if _followed(s)]
     positive = sum(bool(s.outcome and s.outcome.success) for s in followed)
-    improvements = [x for x in (improvement_pct(s) for s in followed) if x is not None]
+    measured = (improvement_pct(s) for s in followed if not _pause(s))
+    improvements = [x for x in measured if x is not None]
     judged_actions = [s for s in states if _actionable(s) and (_rejected(s) or _followed(s))]
     false_positives = sum(
         _rejected(s) or not (s.outcome and s.outcome.success) for s in judged_actions
@@ -142,7 +150,7 @@ def render_outcomes(m: OutcomeMetrics) -> str:
             f"acceptance rate: {share(m.acceptance_rate)}",
             f"positive-impact rate when followed: {share(m.positive_impact_rate)} "
             f"({m.positive}/{m.followed} measured outcomes)",
-            f"average improvement when followed: {improvement}",
+            f"average improvement when followed (pauses excluded): {improvement}",
             f"false-positive rate: {share(m.false_positive_rate)} ({m.false_positives}/"
             f"{m.actionable_with_verdict} actions with a verdict); target < "
             f"{m.false_positive_target * 100:.0f} %: {target}",

@@ -18,8 +18,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from domain.recommendation import ActionParameters, ActionType
+from domain.stats import round_half_up
 from simulator.effects import audience_effect, bid_effect
-from simulator.model import PAUSED, BudgetChange, Campaign, Creative, creative_id, round_money
+from simulator.model import PAUSED, BudgetChange, Campaign, Creative, creative_id
+
+# No single action moves a bid or an audience by more than this: larger numbers are typos or
+# garbage, and refusing them keeps every later computation (cents, head counts) finite.
+MAX_CHANGE_PCT = 1000.0
 
 
 class ActionBody(BaseModel):
@@ -56,6 +61,18 @@ def _finite(value: float, name: str) -> float:
     return value
 
 
+def _check_limit(change_pct: float, what: str) -> None:
+    if abs(change_pct) > MAX_CHANGE_PCT:
+        raise InvalidAction(
+            f"{what} of {change_pct:+.4g} % is beyond the ±{MAX_CHANGE_PCT:g} % one action may make"
+        )
+
+
+def _amount(value: float) -> str:
+    """Cents for a real amount, scientific notation for an absurd one (not 300 digits)."""
+    return f"{value:.2f}" if abs(value) < 1e12 else f"{value:.4g}"
+
+
 def _plan_bid(campaign: Campaign, parameters: ActionParameters, today: date) -> PlannedChange:
     current = campaign.bid
     if parameters.bid_change_pct is not None:
@@ -66,9 +83,10 @@ def _plan_bid(campaign: Campaign, parameters: ActionParameters, today: date) -> 
         raise InvalidAction(
             "Bid Adjustment needs parameters.bid_change_pct (e.g. 15.0) or parameters.new_bid"
         )
+    _check_limit(change_pct, "a bid change")
     if change_pct <= -100:
         raise InvalidAction(f"a bid change of {change_pct:.1f} % would take the bid to zero")
-    new_bid = round_money(current * (1 + change_pct / 100))
+    new_bid = round_half_up(current * (1 + change_pct / 100))
     if new_bid == current:
         raise InvalidAction(f"a bid change of {change_pct:.2f} % leaves the bid at {current:.2f}")
 
@@ -91,6 +109,7 @@ def _plan_audience(campaign: Campaign, parameters: ActionParameters, today: date
         raise InvalidAction("Audience Expansion needs parameters.audience_expansion_pct")
     if _finite(expansion_pct, "audience_expansion_pct") <= 0:
         raise InvalidAction("parameters.audience_expansion_pct must be greater than 0")
+    _check_limit(expansion_pct, "an audience expansion")
     current = campaign.audience_size
     new_size = round(current * (1 + expansion_pct / 100))
 
@@ -182,18 +201,19 @@ def _plan_reallocation(
             "and parameters.budget_shift_amount"
         )
     _check_segments(campaign, budgets, source, target)
-    amount = round_money(_finite(amount, "budget_shift_amount"))
-    if amount <= 0:
-        raise InvalidAction("parameters.budget_shift_amount must be greater than 0")
-    if amount > budgets[source]:
+    # Checked before rounding to cents: an absurd amount cannot be rounded at all.
+    if _finite(amount, "budget_shift_amount") > budgets[source]:
         raise InvalidAction(
-            f"cannot shift {amount:.2f}: segment '{source}' has a daily budget of "
+            f"cannot shift {_amount(amount)}: segment '{source}' has a daily budget of "
             f"{budgets[source]:.2f}"
         )
+    amount = round_half_up(amount)
+    if amount <= 0:
+        raise InvalidAction("parameters.budget_shift_amount must be greater than 0")
     after = {
         **budgets,
-        source: round_money(budgets[source] - amount),
-        target: round_money(budgets[target] + amount),
+        source: round_half_up(budgets[source] - amount),
+        target: round_half_up(budgets[target] + amount),
     }
 
     def apply() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from domain.recommendation import ActionType
 from simulator.catalog import CampaignSpec
@@ -15,11 +14,6 @@ from simulator.effects import RAMP_DAYS, Effect
 
 ACTIVE = "active"
 PAUSED = "paused"
-
-
-def round_money(amount: float) -> float:
-    """Round half up to cents, as billing does (2.875 -> 2.88)."""
-    return float(Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def creative_id(campaign_id: str, number: int) -> str:

@@ -22,6 +22,7 @@ from domain.context import (
     PastAction,
     Trend,
 )
+from domain.stats import pct_change, trailing_rise_days
 from domain.thresholds import SignalThresholds
 from simulator.model import Campaign, DayRecord
 
@@ -104,10 +105,8 @@ def _percent(part: float, whole: float) -> float:
 
 
 def change_pct(current: float | None, previous: float | None) -> float | None:
-    """Percent change, or None when either side is unknown or the base is zero."""
-    if current is None or previous is None or previous == 0:
-        return None
-    return round(100 * (current - previous) / previous, 2)
+    """Percent change rounded for the report, or None when a side is unknown or the base is 0."""
+    return _round(pct_change(previous, current), 2)
 
 
 def _trend(change: float | None, up: str, down: str, flat: str) -> str:
@@ -163,13 +162,7 @@ def campaign_metrics(campaign: Campaign, today: date, days: int) -> CampaignMetr
 
 def cpa_trend_days(records: list[DayRecord]) -> int:
     """How many of the most recent days had a higher CPA than the day before."""
-    cpas = [Totals.of([record]).cpa for record in records]
-    rising = 0
-    for later, earlier in zip(reversed(cpas), reversed(cpas[:-1]), strict=False):
-        if later is None or earlier is None or later <= earlier:
-            break
-        rising += 1
-    return rising
+    return trailing_rise_days([Totals.of([record]).cpa for record in records])
 
 
 def creative_metrics(

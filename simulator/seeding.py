@@ -7,11 +7,12 @@ import random
 from dataclasses import replace
 from datetime import date, timedelta
 
+from domain.stats import round_half_up
 from simulator.catalog import CATALOG, CampaignSpec
 from simulator.datasets import DatasetLevels, DeliveryLevels, SegmentLevel
 from simulator.dynamics import SCENARIOS, ScenarioDynamics
 from simulator.generator import generate_day
-from simulator.model import Campaign, Creative, Segment, creative_id, round_money
+from simulator.model import Campaign, Creative, Segment, creative_id
 
 HISTORY_DAYS = 60
 # Outside the uneven-efficiency scenario, segments stay within this CPA ratio of each other
@@ -34,7 +35,7 @@ def build_campaign(spec: CampaignSpec, levels: DatasetLevels, today: date) -> Ca
         levels.delivery[spec.delivery],
         daily_spend=levels.delivery[spec.delivery].daily_spend * spec.spend_scale,
     )
-    daily_budget = round_money(delivery.daily_spend / dynamics.budget_utilization)
+    daily_budget = round_half_up(delivery.daily_spend / dynamics.budget_utilization)
     segments = build_segments(levels.segments[spec.segments], dynamics.segment_cpa_rise)
     shares = {level.segment_id: level.spend_share for level in levels.segments[spec.segments]}
     first_day = today - timedelta(days=HISTORY_DAYS)
@@ -104,10 +105,10 @@ def _degraded_efficiency(
 def split_budget(daily_budget: float, shares: dict[str, float]) -> dict[str, float]:
     """Cents per segment; the rounding remainder goes to the largest segment."""
     budgets = {
-        segment_id: round_money(daily_budget * share) for segment_id, share in shares.items()
+        segment_id: round_half_up(daily_budget * share) for segment_id, share in shares.items()
     }
     largest = max(budgets, key=budgets.__getitem__)
-    budgets[largest] = round_money(budgets[largest] + daily_budget - sum(budgets.values()))
+    budgets[largest] = round_half_up(budgets[largest] + daily_budget - sum(budgets.values()))
     return budgets
 
 

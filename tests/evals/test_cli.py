@@ -65,6 +65,29 @@ def test_min_agreement_must_be_a_fraction(small_dataset: Path, capsys) -> None:
     assert "--min-agreement must be between 0 and 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "value"),
+    [
+        ("run", "--concurrency", "0"),
+        ("compare", "--concurrency", "-1"),
+        ("run", "--concurrency", "two"),
+        ("run", "--judge-limit", "0"),
+        ("run", "--judge-limit", "-3"),
+    ],
+)
+def test_counts_must_be_positive_whole_numbers(
+    small_dataset: Path, tmp_path: Path, command: str, option: str, value: str, capsys
+) -> None:
+    # --no-store and --out keep a run that wrongly goes ahead from leaving anything behind.
+    hermetic = ["--no-store", "--out", str(tmp_path)] if command == "run" else []
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--quiet", "--dataset", str(small_dataset), *hermetic, option, value])
+
+    assert exited.value.code == 2  # bad input, not 1 (the gate failed)
+    err = capsys.readouterr().err
+    assert f"argument {option}: must be a whole number of at least 1, got '{value}'" in err
+
+
 def test_run_gate_fails_above_the_achieved_rate(
     small_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

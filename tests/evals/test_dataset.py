@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -102,6 +103,22 @@ def test_the_golden_set_covers_every_action_and_the_hard_cases() -> None:
     # partial-context cases really miss sources, and say why
     partial = [c for c in cases if "partial_context" in c.tags]
     assert all(c.context.is_partial and c.context.source_errors for c in partial)
+
+
+def test_the_readme_counts_the_golden_set_as_it_is() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "evals" / "README.md").read_text()
+    pattern = r"golden\.jsonl`: (\d+) cases, (\d+)-(\d+) per action, (\d+) of them hard"
+    stated = re.search(pattern, readme)
+    assert stated, "the README no longer states the golden set's size"
+    cases = load_dataset(GOLDEN)
+    per_action = Counter(case.expected_action for case in cases).values()
+    hard = sum(1 for case in cases if HARD_TAGS & set(case.tags))
+    assert tuple(int(n) for n in stated.groups()) == (
+        len(cases),
+        min(per_action),
+        max(per_action),
+        hard,
+    )
 
 
 def test_the_golden_reasoning_quotes_its_numbers_and_the_matrix() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,26 @@ def test_mcnemar_chi_square_with_continuity_correction() -> None:
     assert result.method == "chi-square"
     assert result.statistic == pytest.approx(2.7)
     assert result.p_value == pytest.approx(0.10035, abs=1e-4)
+
+
+def test_mcnemar_chi_square_with_equal_discordant_counts_is_zero() -> None:
+    a = [True] * 13 + [False] * 13 + [True] * 4
+    b = [False] * 13 + [True] * 13 + [True] * 4
+    result = metrics.mcnemar(a, b)
+    # 26 discordant pairs, 13 vs 13: max(0, |13 - 13| - 1)^2 / 26 = 0 (not (0 - 1)^2 / 26),
+    # so p = P(chi2_1 >= 0) = 1: no evidence either way.
+    assert (result.only_a, result.only_b, result.method) == (13, 13, "chi-square")
+    assert result.statistic == 0.0
+    assert result.p_value == 1.0
+
+
+def test_the_readme_states_where_mcnemar_switches_to_chi_square() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "evals" / "README.md").read_text()
+    below, at = metrics.EXACT_BELOW - 1, metrics.EXACT_BELOW
+    assert metrics.mcnemar([True] * below, [False] * below).method == "exact"
+    assert metrics.mcnemar([True] * at, [False] * at).method == "chi-square"
+    assert f"exact binomial below {at} such cases" in readme
+    assert f"chi-square with continuity correction from {at} on" in readme
 
 
 def test_mcnemar_without_discordant_pairs_is_not_significant() -> None:

@@ -113,6 +113,29 @@ async def test_outcome_metrics_by_hand(states: list[LifecycleState]) -> None:
     assert "false-positive rate: 66.7 % (2/3 actions with a verdict); target < 20 %: MISSES" in text
 
 
+async def test_average_improvement_leaves_out_pauses() -> None:
+    # A pause's outcome is its spend stopping (-100 % where -100 % was expected): that is
+    # the pause working, already counted in the positive-impact rate, not a +100 % gain.
+    pause, _ = await recommendation_for(ActionType.campaign_pause)
+    refresh, _ = await recommendation_for(ActionType.creative_refresh)
+    bid, _ = await recommendation_for(ActionType.bid_adjustment)
+    done, approved = RecommendationStatus.completed, decided(DecisionKind.approved)
+    states = [
+        state("p", pause, done, decision=approved, execution=executed(pause),
+              outcome=outcome(True, -100.0, -100.0, "spend")),
+        state("r", refresh, done, decision=approved, execution=executed(refresh),
+              outcome=outcome(True, -12.0, -15.0)),
+        state("b", bid, done, decision=approved, execution=executed(bid),
+              outcome=outcome(True, -10.0, -12.0)),
+    ]  # fmt: skip
+
+    m = outcome_metrics(states)
+
+    assert m.average_improvement_pct == pytest.approx((12 + 10) / 2)  # 11.0, not 40.7
+    assert (m.positive, m.followed) == (3, 3)  # the pause's success still counts here
+    assert "average improvement when followed (pauses excluded): +11.0 %" in render_outcomes(m)
+
+
 def test_no_runs_means_no_rates() -> None:
     m = outcome_metrics([])
     assert m.acceptance_rate is None and m.false_positive_rate is None and m.meets_target is None
