@@ -85,6 +85,19 @@ CAMPAIGN_SOURCE = ActivityOptions(
         non_retryable_error_types=[names.CAMPAIGN_NOT_FOUND, names.MISSING_METRICS],
     ),
 )
+# The outcome's before/after snapshots: the decision was made and the action may have run, so
+# a platform outage delays the measurement for hours rather than losing it.
+MEASUREMENT = ActivityOptions(
+    timeout=timedelta(seconds=30),
+    overall=timedelta(hours=6),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=5),
+        maximum_attempts=0,
+        non_retryable_error_types=[names.CAMPAIGN_NOT_FOUND, names.MISSING_METRICS],
+    ),
+)
 # Optional sources: a few quick attempts, then carry on with a gap in the context.
 OPTIONAL_SOURCE = ActivityOptions(
     timeout=timedelta(seconds=15),
@@ -125,16 +138,18 @@ PERSISTENCE = ActivityOptions(
         maximum_attempts=0,
     ),
 )
-# Safe to retry: the idempotency key makes a repeated write a no-op on the platform. The
-# activity heartbeats, so a crashed worker's execution is retried within seconds.
+# Safe to retry: the idempotency key makes a repeated write a no-op on the platform, so an
+# approved action rides out a platform outage of up to two hours instead of failing the run.
+# The activity heartbeats, so a crashed worker's execution is retried within seconds.
 EXECUTION = ActivityOptions(
     timeout=timedelta(minutes=1),
     heartbeat=timedelta(seconds=10),
+    overall=timedelta(hours=2),
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=30),
-        maximum_attempts=5,
+        maximum_interval=timedelta(minutes=1),
+        maximum_attempts=0,
         non_retryable_error_types=[names.ACTION_REJECTED],
     ),
 )
@@ -348,7 +363,7 @@ class RecommendationWorkflow:
             names.MEASURE_CAMPAIGN,
             window,
             CampaignMetrics,
-            CAMPAIGN_SOURCE,
+            MEASUREMENT,
             f"Campaign metrics of {window.campaign_id}, last {window.days} days",
         )
 
@@ -512,16 +527,14 @@ class RecommendationWorkflow:
 
     # ----------------------------------------------------------------------------- execution
 
-    async def _snapshot_before(self) -> CampaignMetrics:
-        """Metrics at decision time, the baseline of the outcome; falls back to the analysis'."""
+    async def _snapshot_before(self) -> CampaignMetrics | str:
+        """Metrics at decision time (the outcome's baseline), or why there are none. The
+        analysis-time metrics are no substitute: they cover another window."""
         try:
             return await self._measure_campaign()
         except ActivityError as err:
-            workflow.logger.warning(
-                "Using analysis-time metrics as the outcome baseline: %s", describe_error(err)
-            )
-            assert self._state.context is not None
-            return self._state.context.campaign
+            workflow.logger.warning("No outcome baseline: %s", describe_error(err))
+            return f"no baseline at decision time: {describe_error(err)}"
 
     async def _execute(self, rec: Recommendation, decision: Decision) -> None:
         action = rec.recommended_action.value
@@ -543,27 +556,33 @@ class RecommendationWorkflow:
         await self._audit("executed", decision.reviewer, result.model_dump(mode="json"))
         await self._sync()
 
-    async def _measure_outcome(self, rec: Recommendation, before: CampaignMetrics) -> None:
+    async def _measure_outcome(self, rec: Recommendation, before: CampaignMetrics | str) -> None:
         delay = self._policy.outcome_delay
         due = workflow.now() + delay
         self._set_phase(f"Waiting until {due:%Y-%m-%d %H:%M} UTC to measure the outcome")
         if delay > timedelta(0):
             await workflow.sleep(delay, summary="outcome delay")
         started = workflow.now()
+        if isinstance(before, str):
+            await self._outcome_unavailable(before)
+            return
         try:
             after = await self._measure_campaign()
         except ActivityError as err:
-            # The action stands; only the measurement is missing, so the run still completes.
-            self._state.error = f"outcome not measured: {describe_error(err)}"
-            self._set_status(RecommendationStatus.completed)
-            await self._audit("outcome_unavailable", SYSTEM_ACTOR, {"error": self._state.error})
-            await self._sync()
+            await self._outcome_unavailable(describe_error(err))
             return
         outcome = judge_outcome(rec, before, after, workflow.now(), self._policy.thresholds)
         self._trace("measure_outcome", started, detail=outcome.summary)
         self._state.outcome = outcome
         self._set_status(RecommendationStatus.completed)
         await self._audit("outcome_measured", SYSTEM_ACTOR, outcome.model_dump(mode="json"))
+        await self._sync()
+
+    async def _outcome_unavailable(self, why: str) -> None:
+        """The action stands; only the measurement is missing, so the run still completes."""
+        self._state.error = f"outcome not measured: {why}"
+        self._set_status(RecommendationStatus.completed)
+        await self._audit("outcome_unavailable", SYSTEM_ACTOR, {"error": self._state.error})
         await self._sync()
 
     # ----------------------------------------------------------------------------- helpers

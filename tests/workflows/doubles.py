@@ -228,6 +228,7 @@ class FakeAdPlatform:
         campaign_error: ApplicationError | None = None,
         campaign_failures_before_success: int = 0,
         execution_error: ApplicationError | None = None,
+        baseline_error: ApplicationError | None = None,
     ) -> None:
         self.before = before or campaign_metrics()
         self.after = after or improved_metrics(self.before.campaign_id)
@@ -235,6 +236,7 @@ class FakeAdPlatform:
         self.campaign_error = campaign_error
         self.campaign_failures_left = campaign_failures_before_success
         self.execution_error = execution_error
+        self.baseline_error = baseline_error  # the decision-time snapshot fails with this
         self.calls: Counter[str] = Counter()
         self.executions: list[ActionRequest] = []
         self.applied_keys: set[str] = set()
@@ -263,6 +265,8 @@ class FakeAdPlatform:
     @activity.defn(name=names.MEASURE_CAMPAIGN)
     async def measure_campaign(self, window: MetricsWindow) -> CampaignMetrics:
         self.calls[names.MEASURE_CAMPAIGN] += 1
+        if self.baseline_error is not None and self.calls[names.MEASURE_CAMPAIGN] == 1:
+            raise self.baseline_error
         return self.after if self.applied_keys else self.before
 
     @activity.defn(name=names.COLLECT_CREATIVES)

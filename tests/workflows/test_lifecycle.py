@@ -428,3 +428,22 @@ async def test_a_run_cancelled_during_a_step_ends_cancelled_without_falling_back
     assert last.status is RecommendationStatus.failed
     assert last.error.startswith("Cancelled while: Analyzing signals")
     assert last.recommendation is None  # the rules fallback did not answer in its place
+
+
+async def test_without_a_decision_time_baseline_the_outcome_is_not_guessed(
+    env: WorkflowEnvironment,
+) -> None:
+    error = ApplicationError("metrics gone", type=names.MISSING_METRICS, non_retryable=True)
+    platform = FakeAdPlatform(baseline_error=error)
+    scenario = Scenario(env, Doubles(platform=platform))
+    async with scenario.worker():
+        handle = await scenario.start()
+        pending = await wait_for_state(handle, pending_review)
+        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
+        final = await handle.result()
+
+    assert final.status is RecommendationStatus.completed
+    assert final.execution is not None and final.execution.applied  # the action still ran
+    assert final.outcome is None  # no comparison against another window's figures
+    assert final.error.startswith("outcome not measured: no baseline at decision time")
+    assert "outcome_unavailable" in scenario.store.events()
