@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from domain.context import CampaignContext, CampaignMetrics
+from domain.context import CampaignContext
 from domain.recommendation import (
     ActionParameters,
     ActionType,
@@ -133,12 +133,6 @@ class ExecutionResult(BaseModel):
     after: dict = Field(default_factory=dict)
     executed_at: datetime
     message: str = ""
-
-
-class OutcomeInput(BaseModel):
-    recommendation: Recommendation
-    before: CampaignMetrics
-    after: CampaignMetrics
 
 
 class Outcome(BaseModel):

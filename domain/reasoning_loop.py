@@ -60,8 +60,11 @@ async def draft_until_accepted(
             ),
             iteration,
         )
-        # The reviewer sees the critic's confidence, not the author's.
-        recommendation = draft.model_copy(update={"confidence": review.adjusted_confidence})
+        # The reviewer sees the critic's confidence, not the author's; a critic may lower it
+        # but never raise it (an LLM critic's 0.95 must not lift a 0.6 draft past the
+        # auto-approval bar).
+        confidence = min(draft.confidence, review.adjusted_confidence)
+        recommendation = draft.model_copy(update={"confidence": confidence})
         if not review.needs_regeneration(policy.thresholds.min_confidence):
             return DraftResult(recommendation, review, iteration + 1)
         spent_usd += total_cost([*draft.usage, *review.usage])
@@ -101,11 +104,9 @@ def _unresolved(review: Critique, attempts: int, min_confidence: float) -> str:
 
 def flag_partial_context(rec: Recommendation, context: CampaignContext) -> Recommendation:
     """A recommendation reasoned over partial context is degraded, whoever produced it."""
-    if not context.is_partial:
-        return rec
-    reasons = list(rec.degraded_reasons)
-    for source in context.missing_sources:
-        reason = f"missing {source}: {context.source_errors.get(source, 'no data')}"
-        if reason not in reasons:
-            reasons.append(reason)
-    return rec.model_copy(update={"degraded": True, "degraded_reasons": reasons})
+    return rec.marked_degraded(
+        [
+            f"missing {source}: {context.source_errors.get(source, 'no data')}"
+            for source in context.missing_sources
+        ]
+    )

@@ -141,6 +141,16 @@ class Recommendation(BaseModel):
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     degraded: bool = False
     degraded_reasons: list[str] = Field(default_factory=list)
+
+    def marked_degraded(self, reasons: list[str]) -> Recommendation:
+        """A copy marked degraded, with the new reasons added once each."""
+        if not reasons:
+            return self
+        added = [r for r in dict.fromkeys(reasons) if r not in self.degraded_reasons]
+        return self.model_copy(
+            update={"degraded": True, "degraded_reasons": [*self.degraded_reasons, *added]}
+        )
+
     usage: list[LLMUsage] = Field(default_factory=list, description="model calls behind it")
 
 

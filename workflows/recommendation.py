@@ -406,7 +406,8 @@ class RecommendationWorkflow:
             self._critique,
             spent_usd=self._state.usage.cost_usd,
         )
-        return _flag_fallbacks(drafted.recommendation, self._fallbacks)
+        # Any step the rules reasoner had to answer makes the recommendation degraded.
+        return drafted.recommendation.marked_degraded(self._fallbacks)
 
     async def _generate(self, step: ReasoningStep) -> Recommendation:
         self._set_phase(f"Generating recommendation (attempt {step.iteration + 1})")
@@ -675,14 +676,6 @@ class RecommendationWorkflow:
                 detail=detail,
             )
         )
-
-
-def _flag_fallbacks(rec: Recommendation, fallbacks: list[str]) -> Recommendation:
-    """A recommendation any step of which the rules reasoner had to answer is degraded."""
-    if not fallbacks:
-        return rec
-    reasons = [*rec.degraded_reasons, *(f for f in fallbacks if f not in rec.degraded_reasons)]
-    return rec.model_copy(update={"degraded": True, "degraded_reasons": reasons})
 
 
 def _usage_of(err: ActivityError) -> list[LLMUsage]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from domain.context import CampaignContext
 from domain.lifecycle import ReasoningStep
+from domain.reasoning_loop import flag_partial_context
 from domain.recommendation import (
     ACTION_FOR_ROOT_CAUSE,
     ActionType,
@@ -216,14 +216,6 @@ def _reasoning(
     return " ".join(parts)
 
 
-def degraded_reasons(context: CampaignContext) -> list[str]:
-    errors = context.source_errors
-    return [
-        f"{source} unavailable: {errors.get(source, 'not collected')}"
-        for source in context.missing_sources
-    ]
-
-
 def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendation:
     """Turn an analysis into a concrete, guarded, explained recommendation.
 
@@ -244,7 +236,7 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
     risk_level, risk_factors = _risk(action, draft, f, plan.cause)
     supporting = _supporting(plan, step.analysis, assessments[plan.cause], f)
     contradictory = _contradictory(plan.cause, ranking, scores, step.analysis, assessments)
-    return Recommendation(
+    recommendation = Recommendation(
         campaign_id=f.campaign.campaign_id,
         recommended_action=action,
         specific_action=draft.specific_action,
@@ -263,6 +255,6 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
         confidence_reasoning=confidence_reasoning,
         generated_at=now,
         model=MODEL_NAME,
-        degraded=step.context.is_partial,
-        degraded_reasons=degraded_reasons(step.context),
     )
+    # Degraded for partial context with the same wording whoever reasoned (rules or LLM).
+    return flag_partial_context(recommendation, step.context)

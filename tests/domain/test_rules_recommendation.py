@@ -186,7 +186,7 @@ def test_partial_context_is_degraded_with_lower_confidence_and_higher_risk(
     _, partial = s.recommend(s.without(s.build(scenario, 0), source))
 
     assert partial.degraded
-    assert partial.degraded_reasons == [f"{source} unavailable: collector timed out"]
+    assert partial.degraded_reasons == [f"missing {source}: collector timed out"]
     assert partial.confidence < full.confidence
     assert partial.confidence <= 0.85
     order = [RiskLevel.low, RiskLevel.medium, RiskLevel.high]

@@ -101,3 +101,18 @@ async def test_a_low_confidence_without_issues_is_explained_as_weak_evidence() -
         for f in result.recommendation.risk_factors
     )
     assert not any("unresolved" in f for f in result.recommendation.risk_factors)
+
+
+class FlatteringCritic(RulesReasoner):
+    """A critic that declares every draft near-certain."""
+
+    name = "flattering"
+
+    async def critique(self, inp: CritiqueInput) -> Critique:
+        return Critique(issues=[], adjusted_confidence=0.99, summary="perfect")
+
+
+async def test_a_critic_cannot_raise_the_drafts_confidence() -> None:
+    flattered = await reason_about(small_set()[0].context, FlatteringCritic(), POLICY)
+
+    assert flattered.recommendation.confidence < 0.99  # the draft's own confidence stands
