@@ -146,7 +146,7 @@ async def submit_decision(
     summary="Ask for a fresh analysis of a pending recommendation",
     description=(
         "Signals `request_reanalysis`: the workflow re-collects the context and reasons again; "
-        "the revision goes up by one and the review wait starts over. Roles: reviewer, admin."
+        "each new draft is a new revision and the review wait starts over. Roles: reviewer, admin."
     ),
     responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
 )
