@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     llm_complexity_threshold: float = Field(default=0.5, ge=0, le=1)
     llm_circuit_failures: int = Field(default=5, ge=1)
     llm_circuit_cooldown_seconds: float = Field(default=60.0, gt=0)
+    # Per worker process, every LLM activity together: requests in flight at once, and started
+    # per minute (unset: no rate limit); a call over either waits for capacity.
+    llm_max_concurrency: int = Field(default=8, ge=1)
+    llm_requests_per_minute: int | None = Field(default=None, ge=1)
     prompts_dir: Path = ROOT / "prompts"
     prompt_version: str = "latest"
     thresholds: SignalThresholds = Field(default_factory=SignalThresholds)

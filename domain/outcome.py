@@ -14,7 +14,9 @@ The rule (also what the outcome-labelled eval dataset is built on):
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from enum import StrEnum
 
 from domain.context import CampaignMetrics
 from domain.lifecycle import Outcome
@@ -24,21 +26,76 @@ from domain.thresholds import SignalThresholds
 
 # Spend "stopped" when what is left is no more than this share of the spend before.
 _PAUSE_RESIDUAL_SHARE = 0.01
+
+
+class ImpactMetric(StrEnum):
+    """The metrics an expected impact can name and outcome judging can measure: the
+    ``CampaignMetrics`` fields of the same names (an LLM's answer must use one of these)."""
+
+    cpa = "cpa"
+    ctr = "ctr"
+    cpm = "cpm"
+    conversions = "conversions"
+    conversion_rate = "conversion_rate"
+    impression_share = "impression_share"
+    spend = "spend"
+    clicks = "clicks"
+    impressions = "impressions"
+
+
+# Other spellings of the measurable metrics (after lower-casing, dropping parentheses and
+# punctuation): "CPA (cost per acquisition)", "Cost per conversion", "click-through rate" ...
 _ALIASES = {
-    "impression share": "impression_share",
-    "conversion rate": "conversion_rate",
     "cost per acquisition": "cpa",
+    "cost per action": "cpa",
+    "cost per conversion": "cpa",
+    "cost per thousand": "cpm",
+    "cost per thousand impressions": "cpm",
+    "cost per mille": "cpm",
+    "click through rate": "ctr",
+    "clickthrough rate": "ctr",
+    "conversion rate": "conversion_rate",
+    "cvr": "conversion_rate",
+    "conversion": "conversions",
+    "impression share": "impression_share",
+    "search impression share": "impression_share",
+    "ad spend": "spend",
+    "daily spend": "spend",
+    "click": "clicks",
+    "impression": "impressions",
 }
 _MONEY = {"cpa", "cpm", "spend"}
 _PERCENT = {"ctr", "conversion_rate"}
 
 
-def _metric_name(metric: str) -> str:
-    name = metric.strip().lower()
-    return _ALIASES.get(name, name.replace(" ", "_"))
+def metric_name(metric: str) -> str:
+    """The one normalisation of an expected-impact metric name, used by outcome judging and the
+    critique: an ``ImpactMetric`` value when the name denotes one ("CPA (cost per
+    acquisition)" -> "cpa", "Impression Share" -> "impression_share"), else the name cleaned
+    up (lower case, underscores), which is not measurable ("ROAS" -> "roas")."""
+    name = re.sub(r"\([^)]*\)", " ", metric.lower())  # "cpa (cost per acquisition)" -> "cpa"
+    name = " ".join(re.sub(r"[^a-z0-9_]+", " ", name).split())
+    name = _ALIASES.get(name, name).replace(" ", "_")
+    if name not in _MEASURABLE:
+        bracketed = re.findall(r"\(([^)]*)\)", metric)  # "cost per acquisition (CPA)"
+        for inner in bracketed:
+            candidate = metric_name(inner)
+            if candidate in _MEASURABLE:
+                return candidate
+    return name
+
+
+_MEASURABLE = frozenset(m.value for m in ImpactMetric)
+
+
+def is_measurable(metric: str) -> bool:
+    """Whether outcome judging can measure ``metric`` (any spelling ``metric_name`` knows)."""
+    return metric_name(metric) in _MEASURABLE
 
 
 def _value(metrics: CampaignMetrics, metric: str) -> float | None:
+    if metric not in _MEASURABLE:
+        return None
     value = getattr(metrics, metric, None)
     return float(value) if isinstance(value, int | float) else None
 
@@ -128,7 +185,7 @@ def judge_outcome(
         metric = "cpa"
         success, change, detail = _judge_monitoring(before, after, sig)
     else:
-        metric = _metric_name(recommendation.expected_impact.metric)
+        metric = metric_name(recommendation.expected_impact.metric)
         b, a = _value(before, metric), _value(after, metric)
         success, change, how = _verdict(metric, b, a, after, expected, sig)
         needed = f", needed {expected / 2:+.1f} %" if expected else ""

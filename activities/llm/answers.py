@@ -3,9 +3,9 @@
 These LLM-facing models are smaller than the domain's: only what the model decides (ids, dates
 and model names are filled in here, usage by the reasoner), every field required and no extra
 keys, which is what OpenAI's strict JSON-schema output needs. Ranges (scores and confidence
-0-1) and the vocabularies (the six actions, the root causes, risk levels, severities) are
-enforced when the answer is validated, so an out-of-range number or a seventh action is
-rejected and re-asked.
+0-1) and the vocabularies (the six actions, the root causes, risk levels, severities, the
+measurable impact metrics) are enforced when the answer is validated, so an out-of-range
+number, a seventh action or an unmeasurable metric is rejected and re-asked.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.context import CampaignContext
+from domain.outcome import ImpactMetric
 from domain.recommendation import (
     ActionParameters,
     ActionType,
@@ -70,7 +71,9 @@ class ParametersAnswer(_Answer):
 
 
 class ImpactAnswer(_Answer):
-    metric: str = Field(description="cpa, ctr, conversions, ...")
+    # Only metrics outcome judging can measure: any other (ROAS, "CPA (cost per acquisition)")
+    # is rejected and re-asked like any invalid answer.
+    metric: ImpactMetric = Field(description="the campaign metric expected to move")
     change_pct: float = Field(description="e.g. -15.0 for CPA down 15 %")
     timeframe_days: int = Field(ge=1)
     description: str
@@ -127,8 +130,9 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [clean(item) for item in node]
         if not isinstance(node, dict):
             return node
-        if "$ref" in node:
-            return clean(definitions[node["$ref"].rsplit("/", 1)[-1]])
+        if "$ref" in node:  # the definition, with what the field says about it (description)
+            siblings = {key: value for key, value in node.items() if key != "$ref"}
+            return clean({**definitions[node["$ref"].rsplit("/", 1)[-1]], **siblings})
         cleaned = {key: clean(value) for key, value in node.items() if key not in _UNSUPPORTED}
         if cleaned.get("type") == "object":
             cleaned["additionalProperties"] = False
@@ -168,7 +172,7 @@ def to_recommendation(
         **fields,
         campaign_id=campaign_id,
         parameters=ActionParameters(**answer.parameters.model_dump()),
-        expected_impact=ExpectedImpact(**answer.expected_impact.model_dump()),
+        expected_impact=ExpectedImpact(**answer.expected_impact.model_dump(mode="json")),
         alternatives_considered=[
             Alternative(**a.model_dump()) for a in answer.alternatives_considered
         ],

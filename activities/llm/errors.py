@@ -19,11 +19,14 @@ reasoner for that step.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from temporalio.exceptions import ApplicationError
+
+from domain.usage import LLMUsage, usages_in
 
 RATE_LIMITED = "LLMRateLimited"
 UNAVAILABLE = "LLMUnavailable"
@@ -38,7 +41,9 @@ CIRCUIT_OPEN = "CircuitOpen"
 PROVIDER_FAILURES = frozenset({RATE_LIMITED, UNAVAILABLE})
 
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
-# A provider asking for a longer pause than this is treated as unavailable for now.
+# The longest pause we take on a provider's word: a longer retry-after is cut to this, so the
+# retry comes after at most a minute and a step (3 attempts within 5 minutes) still gets its
+# attempts; if the provider is still not ready, the step falls back to the rules reasoner.
 MAX_RETRY_AFTER = timedelta(seconds=60)
 
 
@@ -66,6 +71,24 @@ def unavailable(provider: str, err: Exception) -> ApplicationError:
 def final(kind: str, message: str, *details: Any) -> ApplicationError:
     """A failure that a retry of the same request would repeat."""
     return ApplicationError(message, *details, type=kind, non_retryable=True)
+
+
+def with_usage(err: ApplicationError, usages: Iterable[LLMUsage]) -> ApplicationError:
+    """``err`` reporting ``usages`` (every billed call of the step) in its details, in place of
+    any usage it carried; message, type, retryability, retry delay and cause are kept. The
+    workflow (and the evals) add the usage of a failed step from these details."""
+    others = [detail for detail in err.details if not usages_in([detail])]
+    carried = ApplicationError(
+        err.message,
+        *others,
+        *[usage.model_dump(mode="json") for usage in usages],
+        type=err.type,
+        non_retryable=err.non_retryable,
+        next_retry_delay=err.next_retry_delay,
+        category=err.category,
+    )
+    carried.__cause__ = err.__cause__
+    return carried
 
 
 def retry_after(headers: Any) -> timedelta | None:

@@ -18,6 +18,7 @@ from activities.llm.providers import (
 )
 from activities.llm.reasoner import LLMReasoner
 from activities.llm.routing import ModelRouter
+from activities.llm.throttle import CallLimiter
 from domain.usage import Operation
 from settings import ConfigurationError
 
@@ -55,7 +56,13 @@ def build_llm_reasoner(settings: Settings, provider_name: str) -> LLMReasoner:
             provider_name, settings.llm_circuit_failures, settings.llm_circuit_cooldown_seconds
         ),
         cache=DatabaseResponseCache(settings.database_url) if settings.llm_cache else None,
+        limiter=call_limiter(settings),
     )
+
+
+def call_limiter(settings: Settings) -> CallLimiter:
+    """LLM_MAX_CONCURRENCY and LLM_REQUESTS_PER_MINUTE, for one reasoner (one per worker)."""
+    return CallLimiter.from_settings(settings.llm_max_concurrency, settings.llm_requests_per_minute)
 
 
 def build_judge_completion(
@@ -66,6 +73,7 @@ def build_judge_completion(
     provider = _provider(settings, provider_name)
     prices = PriceTable(settings.llm_price_table())
     labels = CallLabels(Operation.judge, prompt_version)
+    limiter = call_limiter(settings)
 
     async def complete(system: str, user: str) -> str:
         request = StructuredRequest(
@@ -77,7 +85,8 @@ def build_judge_completion(
             temperature=0.0,
             max_tokens=2000,
         )
-        reply, _usage = await metered_call(provider, request, labels, prices)
+        async with limiter.slot():
+            reply, _usage = await metered_call(provider, request, labels, prices)
         return reply.text
 
     return complete

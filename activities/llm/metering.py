@@ -1,5 +1,9 @@
 """Every model call goes through ``metered_call``: tokens, latency and cost on an ``LLMUsage``,
-and the Prometheus counters (``activities.metrics``) for calls and errors."""
+and the Prometheus counters (``activities.metrics``) for calls and errors.
+
+Every billed call is counted, including an answer that cannot be used (truncated, refused):
+its usage goes on the counters and into the raised error's details, so a run's usage and the
+counters agree."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from dataclasses import dataclass
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
+from activities.llm import errors
 from activities.llm.pricing import PriceTable
 from activities.llm.providers import Provider, StructuredReply, StructuredRequest
 from domain.usage import LLMUsage, Operation
@@ -50,6 +55,9 @@ async def metered_call(
         repair=repair,
     )
     metrics.record_call(usage)
+    if reply.failure is not None:
+        metrics.record_error(provider.name, reply.failure.type or "unknown")
+        raise errors.with_usage(reply.failure, [usage])
     return reply, usage
 
 

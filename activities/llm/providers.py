@@ -7,8 +7,10 @@
 
 Both clients are built with ``max_retries=0``: Temporal retries the activity instead, so every
 attempt is visible in the workflow history and bounded by its retry policy. SDK errors become
-``ApplicationError``s here (``activities.llm.errors``), as do truncated and refused answers; an
-answer that is not the requested JSON comes back with ``data=None`` for the caller to re-ask.
+``ApplicationError``s here (``activities.llm.errors``). A truncated or refused answer is billed
+like any other, so it comes back as a reply with its tokens and the error in ``failure``
+(``metered_call`` records the usage, then raises it); an answer that is not the requested JSON
+comes back with ``data=None`` for the caller to re-ask.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 
 import anthropic
 import openai
+from temporalio.exceptions import ApplicationError
 
 from activities.llm import errors
 
@@ -41,6 +44,8 @@ class StructuredReply:
     model: str  # as the provider reports it
     input_tokens: int
     output_tokens: int
+    # A billed answer that cannot be used (truncated, refused): raised once its usage is recorded.
+    failure: ApplicationError | None = None
 
 
 class Provider(Protocol):
@@ -89,22 +94,24 @@ class OpenAIProvider:
             raise errors.unavailable(self.name, err) from err
         choice = response.choices[0]
         message = choice.message
+        failure = None
         if message.refusal or choice.finish_reason == "content_filter":
-            raise errors.final(
+            failure = errors.final(
                 errors.REFUSED, f"openai refused: {message.refusal or 'content filter'}"
             )
-        if choice.finish_reason == "length":
-            raise errors.final(
+        elif choice.finish_reason == "length":
+            failure = errors.final(
                 errors.TRUNCATED, f"openai answer cut at max_tokens={request.max_tokens}"
             )
         text = message.content or ""
         usage = response.usage
         return StructuredReply(
-            data=_json_or_none(text),
+            data=None if failure else _json_or_none(text),
             text=text,
             model=response.model or request.model,
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
+            failure=failure,
         )
 
     async def close(self) -> None:
@@ -142,12 +149,13 @@ class AnthropicProvider:
             ) from err
         except anthropic.APIConnectionError as err:  # timeouts included
             raise errors.unavailable(self.name, err) from err
+        failure = None
         if response.stop_reason == "max_tokens":
-            raise errors.final(
+            failure = errors.final(
                 errors.TRUNCATED, f"anthropic answer cut at max_tokens={request.max_tokens}"
             )
-        if response.stop_reason == "refusal":
-            raise errors.final(errors.REFUSED, "anthropic refused to answer")
+        elif response.stop_reason == "refusal":
+            failure = errors.final(errors.REFUSED, "anthropic refused to answer")
         call = next(
             (b for b in response.content if b.type == "tool_use" and b.name == request.schema_name),
             None,
@@ -158,11 +166,12 @@ class AnthropicProvider:
             else "".join(b.text for b in response.content if b.type == "text")
         )
         return StructuredReply(
-            data=call.input if call is not None else None,
+            data=call.input if call is not None and failure is None else None,
             text=text,
             model=response.model or request.model,
             input_tokens=response.usage.input_tokens,
             output_tokens=response.usage.output_tokens,
+            failure=failure,
         )
 
     async def close(self) -> None:

@@ -8,8 +8,15 @@ keeps a campaign name saying "recommend Campaign Pause" from choosing the action
 answer is re-asked once with the reasons; a second invalid answer fails the step
 (``LLMInvalidOutput``) and the workflow falls back to the rules reasoner.
 
-Every call is metered (``LLMUsage`` on the answer, Prometheus counters) and guarded by the
-provider's circuit breaker; answers may come from the opt-in response cache.
+Every call is metered (``LLMUsage`` on the answer, Prometheus counters), waits for a slot of
+the process's ``CallLimiter`` (concurrency and rate) and is guarded by the provider's circuit
+breaker; answers may come from the opt-in response cache.
+
+Every billed call of a step is reported: on the answer when it succeeds, in the details of the
+``ApplicationError`` when it fails (a provider error after an answer that was re-asked, a
+truncated or refused answer, an open circuit before the re-ask ...). Inside an activity each
+billed call is also heartbeated, so a later attempt of the same activity reports the calls of
+the earlier ones (a 503 on the re-ask is retried by Temporal; the first answer was still paid).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
@@ -42,17 +50,20 @@ from activities.llm.pricing import PriceTable
 from activities.llm.prompts import Prompt, PromptSet
 from activities.llm.providers import Provider, StructuredReply, StructuredRequest
 from activities.llm.routing import ModelRouter, case_complexity
+from activities.llm.throttle import CallLimiter
 from domain import rules
 from domain.guardrails import GuardrailViolation, apply_guardrails
 from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep
 from domain.recommendation import Critique, Recommendation, SignalAnalysis
-from domain.usage import LLMUsage
+from domain.usage import LLMUsage, usages_in
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # How much of a rejected answer goes back to the model with the re-ask.
 MAX_ECHOED_ANSWER_CHARS = 4000
+# Concurrent provider calls when no limiter is given (the setting LLM_MAX_CONCURRENCY).
+DEFAULT_MAX_CONCURRENCY = 8
 # Fields of our own bookkeeping, not evidence: kept out of prompts (and cache keys).
 _NOT_FOR_PROMPTS = {"usage", "generated_at", "model", "prompt_versions"}
 
@@ -81,6 +92,7 @@ class LLMReasoner:
         breaker: CircuitBreaker,
         cache: ResponseCache | None = None,
         clock: Callable[[], datetime] | None = None,
+        limiter: CallLimiter | None = None,
     ) -> None:
         self.name = provider.name
         self.prompts = prompts
@@ -90,6 +102,8 @@ class LLMReasoner:
         self._breaker = breaker
         self._cache = cache
         self._clock = clock or (lambda: datetime.now(UTC))
+        # Shared by every step (activity) this reasoner answers: one reasoner per worker process.
+        self.limiter = limiter or CallLimiter(DEFAULT_MAX_CONCURRENCY)
 
     # ----------------------------------------------------------------------------- steps
 
@@ -163,10 +177,22 @@ class LLMReasoner:
     # ----------------------------------------------------------------------------- asking
 
     async def _ask(self, question: Question[T]) -> tuple[T, list[LLMUsage]]:
+        bill = _Bill()
+        try:
+            result = await self._answer(question, bill)
+        except ApplicationError as err:
+            if not bill.calls:
+                raise
+            # The step failed, but what it was billed for still counts: the usage travels in
+            # the error's details (the workflow and the evals add it to the run's usage).
+            raise errors.with_usage(err, bill.calls) from err.__cause__
+        return result, bill.calls
+
+    async def _answer(self, question: Question[T], bill: _Bill) -> T:
         prompt = question.prompt
         model = self._router.route(prompt.spec.model, question.complexity)
         key = cache_key(prompt.name, prompt.version, model, question.variables)
-        cached = await self._from_cache(key, question, model)
+        cached = await self._from_cache(key, question, model, bill)
         if cached is not None:
             return cached
         request = StructuredRequest(
@@ -178,27 +204,26 @@ class LLMReasoner:
             temperature=prompt.spec.temperature,
             max_tokens=prompt.spec.max_tokens,
         )
-        usages: list[LLMUsage] = []
-        reply = await self._call(request, question, usages)
+        reply = await self._call(request, question, bill, repair=False)
         try:
             result, answer = _accept(reply, question)
         except AnswerRejected as first:
             log.info("%s %s answer rejected, asking again: %s", self.name, prompt.name, first)
             repair = prompt.render_repair(reply.text[:MAX_ECHOED_ANSWER_CHARS], str(first))
             reply = await self._call(
-                replace(request, user=f"{request.user}\n\n{repair}"), question, usages
+                replace(request, user=f"{request.user}\n\n{repair}"), question, bill, repair=True
             )
             try:
                 result, answer = _accept(reply, question)
             except AnswerRejected as second:
-                raise self._invalid_output(prompt, second, usages) from second
+                raise self._invalid_output(prompt, second) from second
         if self._cache is not None:
             await self._cache.put(key, prompt.name, prompt.version, model, answer)
-        return result, usages
+        return result
 
     async def _from_cache(
-        self, key: str, question: Question[T], model: str
-    ) -> tuple[T, list[LLMUsage]] | None:
+        self, key: str, question: Question[T], model: str, bill: _Bill
+    ) -> T | None:
         if self._cache is None:
             return None
         started = time.perf_counter()
@@ -209,36 +234,52 @@ class LLMReasoner:
             result = question.parse(question.answer_model.model_validate(stored), model)
         except (ValidationError, AnswerRejected):
             return None  # written under other rules: ask the model instead
-        return result, [cache_hit(self.name, model, _labels(question), started)]
+        bill.add(cache_hit(self.name, model, _labels(question), started))
+        return result
 
     async def _call(
-        self, request: StructuredRequest, question: Question[Any], usages: list[LLMUsage]
+        self, request: StructuredRequest, question: Question[Any], bill: _Bill, *, repair: bool
     ) -> StructuredReply:
-        """One call through the circuit breaker; its usage is appended to ``usages``."""
-        self._breaker.check()
-        try:
-            reply, usage = await metered_call(
-                self._provider, request, _labels(question), self._prices, repair=bool(usages)
-            )
-        except ApplicationError as err:
-            if err.type in errors.PROVIDER_FAILURES:
-                self._breaker.record_failure()
-            raise
+        """One call, in a slot of the limiter and through the circuit breaker; what it was
+        billed goes on ``bill``, also when the answer cannot be used (truncated, refused)."""
+        async with self.limiter.slot():
+            self._breaker.check()
+            try:
+                reply, usage = await metered_call(
+                    self._provider, request, _labels(question), self._prices, repair=repair
+                )
+            except ApplicationError as err:
+                for billed in usages_in(err.details):
+                    bill.add(billed)
+                if err.type in errors.PROVIDER_FAILURES:
+                    self._breaker.record_failure()
+                raise
         self._breaker.record_success()
-        usages.append(usage)
+        bill.add(usage)
         return reply
 
-    def _invalid_output(
-        self, prompt: Prompt, problem: AnswerRejected, usages: list[LLMUsage]
-    ) -> ApplicationError:
+    def _invalid_output(self, prompt: Prompt, problem: AnswerRejected) -> ApplicationError:
         metrics.record_error(self.name, errors.INVALID_OUTPUT)
-        # The usage travels in the error's details, so the run still accounts for these calls.
         return errors.final(
             errors.INVALID_OUTPUT,
             f"{self.name} {prompt.name} {prompt.version}: answer rejected after one re-ask: "
             f"{problem}",
-            *[usage.model_dump(mode="json") for usage in usages],
         )
+
+
+class _Bill:
+    """The calls a reasoning step was billed for: those of the activity's earlier attempts
+    (read back from the heartbeat details) and this attempt's. Inside an activity every new call
+    is heartbeated at once, so the next attempt still reports it if this one fails."""
+
+    def __init__(self) -> None:
+        earlier = activity.info().heartbeat_details if activity.in_activity() else []
+        self.calls: list[LLMUsage] = usages_in(earlier)
+
+    def add(self, usage: LLMUsage) -> None:
+        self.calls.append(usage)
+        if activity.in_activity():
+            activity.heartbeat(*[call.model_dump(mode="json") for call in self.calls])
 
 
 def guardrail_problems(rec: Recommendation, step: ReasoningStep) -> list[str]:

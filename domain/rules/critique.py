@@ -7,6 +7,7 @@ confidence make the reasoning loop regenerate.
 from __future__ import annotations
 
 from domain.lifecycle import CritiqueInput
+from domain.outcome import metric_name
 from domain.recommendation import (
     ACTION_FOR_ROOT_CAUSE,
     ActionType,
@@ -230,7 +231,7 @@ _LOWER_IS_BETTER = {"cpa", "cpm"}
 
 
 def _check_impact(rec: Recommendation) -> list[CritiqueIssue]:
-    metric, change = rec.expected_impact.metric.lower(), rec.expected_impact.change_pct
+    metric, change = metric_name(rec.expected_impact.metric), rec.expected_impact.change_pct
     action = rec.recommended_action
     if action is ActionType.continue_monitoring:
         return []

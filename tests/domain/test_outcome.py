@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.context import CampaignMetrics
-from domain.outcome import judge_outcome
+from domain.outcome import ImpactMetric, is_measurable, judge_outcome, metric_name
 from domain.recommendation import ActionType, ExpectedImpact, Recommendation
 from domain.thresholds import SignalThresholds
 from tests.domain import scenarios as s
@@ -84,6 +84,50 @@ def test_metric_names_are_forgiving() -> None:
     assert judge_outcome(rec, BEFORE, metrics(impression_share=0.66), s.NOW).metric == (
         "impression_share"
     )
+
+
+@pytest.mark.parametrize(
+    ("spelled", "name"),
+    [
+        ("CPA", "cpa"),
+        ("CPA (cost per acquisition)", "cpa"),
+        ("Cost per acquisition (CPA)", "cpa"),
+        ("cost-per-conversion", "cpa"),
+        ("CTR %", "ctr"),
+        ("Click-through rate", "ctr"),
+        ("Conversion Rate", "conversion_rate"),
+        ("conversion_rate", "conversion_rate"),
+        ("Impression Share", "impression_share"),
+        ("CPM (cost per thousand impressions)", "cpm"),
+        ("Conversions", "conversions"),
+        ("ROAS", "roas"),
+        ("Return on ad spend (ROAS)", "return_on_ad_spend"),
+    ],
+)
+def test_metric_names_are_normalised_in_one_place(spelled: str, name: str) -> None:
+    assert metric_name(spelled) == name
+    assert is_measurable(spelled) is (name in set(ImpactMetric))
+
+
+def test_every_impact_metric_is_a_number_of_the_campaign_metrics() -> None:
+    for metric in ImpactMetric:
+        assert isinstance(getattr(BEFORE, metric.value), int | float), metric
+
+
+def test_a_metric_with_its_name_spelled_out_is_judged() -> None:
+    rec = rec_for(REALLOCATE, "CPA (cost per acquisition)", -15.0)
+
+    outcome = judge_outcome(rec, BEFORE, metrics(cpa=25.5), s.NOW)
+
+    assert outcome.success and outcome.metric == "cpa" and outcome.actual_change_pct == -15.0
+
+
+def test_a_number_that_is_not_an_impact_metric_is_not_measured() -> None:
+    rec = rec_for(REALLOCATE, "cpa_trend_days", -50.0)
+
+    outcome = judge_outcome(rec, metrics(cpa_trend_days=4), metrics(cpa_trend_days=1), s.NOW)
+
+    assert not outcome.success and "not measurable" in outcome.summary
 
 
 def test_rising_from_zero_counts_as_up_without_a_percentage() -> None:

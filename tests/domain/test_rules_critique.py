@@ -239,6 +239,28 @@ def test_expecting_a_change_for_the_worse_is_major() -> None:
     assert codes(critique(context, worse), Severity.major) == {"impact_direction"}
 
 
+@pytest.mark.parametrize(
+    ("metric", "change", "worse"),
+    [
+        ("CPA (cost per acquisition)", -10.0, False),
+        ("Cost per acquisition", -10.0, False),
+        ("Cost per acquisition", 10.0, True),
+        ("CPM", -5.0, False),
+        ("Click-through rate", -5.0, True),
+    ],
+)
+def test_the_impact_direction_reads_metric_names_as_outcome_judging_does(
+    metric: str, change: float, worse: bool
+) -> None:
+    context = s.uneven_efficiency(0)
+    _, rec = s.recommend(context)
+    impact = ExpectedImpact(metric=metric, change_pct=change)
+
+    result = critique(context, rec.model_copy(update={"expected_impact": impact}))
+
+    assert ("impact_direction" in codes(result, Severity.major)) is worse
+
+
 def test_high_confidence_on_partial_context_is_major() -> None:
     context = s.without(s.creative_fatigue(0), "competitors")
     _, rec = s.recommend(context)

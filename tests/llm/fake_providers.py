@@ -11,10 +11,13 @@ Each fake checks the request the way the provider would (API key, structured-out
 answers from a script of behaviours (malformed JSON, 429 with retry-after, 5xx, 401, refusals,
 truncation); once the script is used up it answers from its ``brain``: a function from the
 requested schema name (signal_analysis, recommendation, critique) and the request to the answer.
+``delay`` makes every answer take that long; ``max_in_flight`` is the most requests it was
+answering at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -93,6 +96,9 @@ class FakeProvider:
         self.default_brain = brain
         self.script: deque[Behaviour] = deque()
         self.seen: list[Seen] = []
+        self.delay = 0.0  # seconds each answer takes
+        self.in_flight = 0  # requests being answered right now
+        self.max_in_flight = 0  # the most at once since the last reset
         self.port = _free_port()
         path = "/v1/chat/completions" if wire == "openai" else "/v1/messages"
         self.app = Starlette(routes=[Route(path, self._handle, methods=["POST"])])
@@ -112,6 +118,8 @@ class FakeProvider:
         self.script.clear()
         self.seen.clear()
         self.brain = self.default_brain
+        self.delay = 0.0
+        self.in_flight = self.max_in_flight = 0
 
     def calls(self, schema_name: str) -> list[Seen]:
         return [seen for seen in self.seen if seen.schema_name == schema_name]
@@ -137,6 +145,16 @@ class FakeProvider:
     # ----------------------------------------------------------------------------- handling
 
     async def _handle(self, request: Request) -> JSONResponse:
+        self.in_flight += 1  # one event loop serves every request: no lock needed
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: Request) -> JSONResponse:
         body = await request.json()
         schema_name = self._schema_name(body)
         self.seen.append(Seen(schema_name, body, dict(request.headers)))

@@ -12,11 +12,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities import metrics
 from activities.llm import errors
+from activities.llm.answers import RecommendationAnswer, json_schema
 from activities.llm.factory import LLMSetupError
 from activities.llm.reasoner import LLMReasoner
 from activities.reasoning import RulesReasoner, build_reasoner, close_reasoner
 from domain.context import CampaignContext
 from domain.lifecycle import AnalysisInput, LifecyclePolicy, ReasoningStep
+from domain.outcome import ImpactMetric
 from domain.recommendation import ActionType
 from evals import judge as judge_module
 from evals.dataset import EvalCase
@@ -87,6 +89,29 @@ async def test_numbers_out_of_range_are_re_asked_with_the_validation_error(
     assert rec.confidence == 0.8
     repair = fake.calls("recommendation")[1].user_text
     assert "confidence: Input should be less than or equal to 1" in repair
+
+
+@pytest.mark.parametrize("metric", ["ROAS", "CPA (cost per acquisition)"])
+async def test_an_impact_metric_outcome_judging_cannot_measure_is_re_asked(
+    fake: FakeProvider, metric: str
+) -> None:
+    impact = {**answers.recommendation()["expected_impact"], "metric": metric}
+    fake.then(Answer(answers.recommendation(expected_impact=impact)), Answer())
+    async with reasoner_for(llm_settings(fake)) as reasoner:
+        rec = await reasoner.recommend(step())
+
+    assert rec.expected_impact.metric == "cpa"
+    first, repair = fake.calls("recommendation")
+    assert "expected_impact.metric: Input should be 'cpa'" in repair.user_text
+    assert [call.repair for call in rec.usage] == [False, True]
+
+
+def test_the_answer_schema_offers_exactly_the_measurable_metrics() -> None:
+    schema = json_schema(RecommendationAnswer)
+    metric = schema["properties"]["expected_impact"]["properties"]["metric"]
+    assert metric["type"] == "string"
+    assert set(metric["enum"]) == set(ImpactMetric)
+    assert metric["description"] == "the campaign metric expected to move"
 
 
 async def test_an_action_outside_the_six_fails_the_step_after_one_re_ask(
