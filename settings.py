@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     llm_requests_per_minute: int | None = Field(default=None, ge=1)
     prompts_dir: Path = ROOT / "prompts"
     prompt_version: str = "latest"
+    # Evals only: the LLM-as-judge, "provider:model" (e.g. openai:gpt-4o-mini); unset skips it.
+    judge_model: str | None = None
     thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
     guardrails: Guardrails = Field(default_factory=Guardrails)
     auto_approval: AutoApprovalPolicy = Field(default_factory=AutoApprovalPolicy)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
@@ -206,9 +205,10 @@ def summarize_verdicts(
 
 
 def judge_from_env(env: Mapping[str, str] | None = None) -> tuple[Judge | None, str]:
-    """The configured judge, or None and the message explaining why the judge is skipped."""
-    env = os.environ if env is None else env
-    spec = env.get("JUDGE_MODEL", "").strip()
+    """The configured judge, or None and the message explaining why the judge is skipped.
+    ``JUDGE_MODEL`` comes from the settings (environment or ``.env``) unless ``env`` is given."""
+    configured = get_settings().judge_model if env is None else env.get("JUDGE_MODEL")
+    spec = (configured or "").strip()
     if not spec:
         return None, SKIPPED_NO_MODEL
     provider, _, model = spec.partition(":")

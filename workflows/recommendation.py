@@ -22,6 +22,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import TimeoutError as ActivityTimeoutError  # not the builtin
 
 with workflow.unsafe.imports_passed_through():
     from domain.context import (
@@ -679,5 +680,10 @@ class RecommendationWorkflow:
 
 
 def _usage_of(err: ActivityError) -> list[LLMUsage]:
-    """LLM calls a failed step made (an LLM activity reports them in its error's details)."""
-    return usages_in(err.cause.details) if isinstance(err.cause, ApplicationError) else []
+    """LLM calls a failed step made: an LLM activity reports them in its error's details, and
+    heartbeats them as it goes, which is all a timed-out attempt leaves behind."""
+    if isinstance(err.cause, ApplicationError):
+        return usages_in(err.cause.details)
+    if isinstance(err.cause, ActivityTimeoutError):
+        return usages_in(err.cause.last_heartbeat_details)
+    return []

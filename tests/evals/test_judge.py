@@ -18,6 +18,7 @@ from evals.judge import (
     parse_verdict,
 )
 from evals.pipeline import reason_about
+from settings import get_settings
 from tests.evals.fakes import small_set
 
 
@@ -103,3 +104,19 @@ def test_prompt_shows_the_recommendation_without_noise() -> None:
     prompt = build_prompt(case, rec)
     assert rec.specific_action in prompt
     assert "generated_at" not in prompt
+
+
+def test_the_judge_model_is_read_from_dot_env_like_every_setting(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JUDGE_MODEL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("JUDGE_MODEL=acme:big-model\n")
+    get_settings.cache_clear()
+    try:
+        judge, message = judge_from_env()
+    finally:
+        get_settings.cache_clear()
+
+    assert judge is None
+    assert "no client for provider 'acme'" in message
