@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo stop status test lint format
+.PHONY: setup demo stop status test format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

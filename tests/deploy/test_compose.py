@@ -52,3 +52,15 @@ def test_the_image_copies_every_package() -> None:
     packages = ["domain", "workflows", "activities", "workers", "api", "store", "simulator"]
     for package in [*packages, "evals", "prompts", "settings.py"]:
         assert f"COPY {package} " in dockerfile, f"the image lacks {package}"
+
+
+def test_published_ports_stay_on_this_machine() -> None:
+    # Temporal's frontend and the simulator's admin API have no authentication.
+    for name, service in COMPOSE["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} to the network"
+
+
+def test_the_api_keys_must_be_given() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "API_KEYS: ${API_KEYS:?" in text, "compose must not fall back to well-known keys"
