@@ -97,7 +97,7 @@ class RecommendationRow(Base):
 
     __tablename__ = "recommendations"
     __table_args__ = (
-        # The 24-h dedup lookup (find_pending) and campaign history; its leading column also
+        # The 24-h dedup lookup and a campaign's history; its leading column also
         # serves every lookup by campaign_id, so there is no separate campaign_id index.
         Index("ix_recommendations_campaign_status_created", "campaign_id", "status", "created_at"),
         # The API's list: filtered by status (or not), newest first.

@@ -142,15 +142,6 @@ class Store:
             rows = await session.scalars(_newest_first(page))
             return [mapping.to_record(row) for row in rows], int(total or 0)
 
-    async def campaign_history(
-        self, campaign_id: str, limit: int | None = None
-    ) -> list[RecommendationRecord]:
-        """The campaign's recommendations, newest first, each with its full state."""
-        query = select(RecommendationRow).where(RecommendationRow.campaign_id == campaign_id)
-        async with self._sessions() as session:
-            rows = await session.scalars(_newest_first(query).limit(limit))
-            return [mapping.to_record(row) for row in rows]
-
     # -- lifecycle mirror ------------------------------------------------------------------
 
     async def sync_state(self, state: LifecycleState) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth import READ_ROLES, Principal, require_roles
 from api.errors import error_responses
@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
     description=(
         "Newest first, from the stored state. A campaign this service never analysed answers "
         "**200 with an empty list**, not 404: campaigns live on the ad platform, and "
-        "'no history yet' is a valid answer. Roles: any."
+        "'no history yet' is a valid answer. Paged like the recommendation list "
+        "(`limit` 1-200, `offset`); `total` counts every run of the campaign. Roles: any."
     ),
     responses=error_responses(401, 422, 429, 503),
 )
@@ -35,9 +36,13 @@ async def campaign_history(
     campaign_id: Annotated[
         str, Path(min_length=1, max_length=MAX_CAMPAIGN_ID_LENGTH, pattern=ID_PATTERN)
     ],
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     _: Principal = Depends(require_roles(*READ_ROLES)),
     store: Store = Depends(get_store),
 ) -> CampaignHistory:
-    records = await store.campaign_history(campaign_id)
+    records, total = await store.list_recommendations(
+        campaign_id=campaign_id, limit=limit, offset=offset
+    )
     items = [RecommendationView.build(record) for record in records]
-    return CampaignHistory(campaign_id=campaign_id, total=len(items), items=items)
+    return CampaignHistory(campaign_id=campaign_id, total=total, items=items)

@@ -141,3 +141,25 @@ async def test_history_of_an_unknown_campaign_is_empty_not_404(http):
 
     assert response.status_code == 200
     assert response.json() == {"campaign_id": "never_seen", "total": 0, "items": []}
+
+
+async def test_campaign_history_is_paged_and_counts_every_run(http):
+    first = await start_analysis(http)
+    campaign_id = first["campaign_id"]
+    again = await http.post(
+        "/api/v1/recommendations/analyze",
+        json={"campaign_id": campaign_id, "force_refresh": True},
+        headers=CLIENT,
+    )
+    assert again.status_code == 202
+
+    page = await http.get(f"/api/v1/campaigns/{campaign_id}/history?limit=1", headers=CLIENT)
+
+    assert page.status_code == 200
+    body = page.json()
+    assert body["total"] == 2
+    assert [item["recommendation_id"] for item in body["items"]] == [
+        again.json()["recommendation_id"]
+    ]
+    too_many = await http.get(f"/api/v1/campaigns/{campaign_id}/history?limit=500", headers=CLIENT)
+    assert too_many.status_code == 422

@@ -203,7 +203,9 @@ async def test_list_rejects_negative_paging(store: Store) -> None:
         await store.list_recommendations(limit=-1)
 
 
-async def test_campaign_history_is_newest_first_with_states(store: Store, make: Factory) -> None:
+async def test_a_campaigns_recommendations_are_newest_first_with_states(
+    store: Store, make: Factory
+) -> None:
     campaign_id = make.campaign_id()
     old = await _create(store, make, campaign_id)
     await store.sync_state(
@@ -216,7 +218,7 @@ async def test_campaign_history_is_newest_first_with_states(store: Store, make: 
     newest = await _create(store, make, campaign_id)
     await _create(store, make, make.campaign_id("someone-else"))
 
-    history = await store.campaign_history(campaign_id)
+    history, total = await store.list_recommendations(campaign_id=campaign_id)
 
     assert [r.recommendation_id for r in history] == [
         newest.recommendation_id,
@@ -228,7 +230,7 @@ async def test_campaign_history_is_newest_first_with_states(store: Store, make: 
     assert completed.decision is not None and completed.decision.reviewer == "maria@example.com"
     assert completed.execution is not None and completed.execution.applied
     assert completed.outcome is not None and completed.outcome.success
-    assert [r.recommendation_id for r in await store.campaign_history(campaign_id, limit=1)] == [
-        newest.recommendation_id
-    ]
-    assert await store.campaign_history(make.campaign_id("never-seen")) == []
+    assert total == 3
+    first, _ = await store.list_recommendations(campaign_id=campaign_id, limit=1)
+    assert [r.recommendation_id for r in first] == [newest.recommendation_id]
+    assert await store.list_recommendations(campaign_id=make.campaign_id("never-seen")) == ([], 0)
