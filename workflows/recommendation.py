@@ -168,19 +168,23 @@ def idempotency_key(recommendation_id: str, revision: int) -> str:
     return f"{recommendation_id}:r{revision}"
 
 
-def describe_error(err: BaseException) -> str:
-    """'Type: message' of the root cause of an activity failure, for state and audit."""
-    cause = err.cause if isinstance(err, ActivityError) and err.cause else err
-    if isinstance(cause, ApplicationError):
-        return f"{cause.type or 'ApplicationError'}: {cause.message}"
-    return f"{type(cause).__name__}: {cause}"
+def _root_cause(err: BaseException) -> BaseException:
+    return err.cause if isinstance(err, ActivityError) and err.cause else err
 
 
 def error_type(err: BaseException) -> str:
-    cause = err.cause if isinstance(err, ActivityError) and err.cause else err
+    """The root cause's type: the ApplicationError type an activity raised, or the class."""
+    cause = _root_cause(err)
     if isinstance(cause, ApplicationError) and cause.type:
         return cause.type
     return type(cause).__name__
+
+
+def describe_error(err: BaseException) -> str:
+    """'Type: message' of the root cause of an activity failure, for state and audit."""
+    cause = _root_cause(err)
+    message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+    return f"{error_type(err)}: {message}"
 
 
 @workflow.defn(name="RecommendationWorkflow")
