@@ -206,13 +206,7 @@ def _saturation(f: Facts) -> tuple[list[Indicator], float | None]:
             f"no CPM rise at stable CTR ({moved('CPM', c.cpm_change_pct)}, "
             f"{moved('CTR', c.ctr_change_pct)})",
         ),
-        Indicator(
-            0.10,
-            f.rise(c.cpa_change_pct),
-            "campaign",
-            moved("CPA", c.cpa_change_pct),
-            f"CPA not rising ({moved('CPA', c.cpa_change_pct)})",
-        ),
+        _rise_indicator(f, 0.10, "CPA", c.cpa_change_pct),
         Indicator(
             0.05,
             _competitors_calm(f),
@@ -261,20 +255,8 @@ def _competition(f: Facts) -> tuple[list[Indicator], float | None]:
         f"CTR {c.ctr_change_pct or 0:+.1f} %, {len(f.fatigued_creatives)} fatigued creatives"
     )
     indicators = [
-        Indicator(
-            0.15,
-            f.rise(c.cpm_change_pct),
-            "campaign",
-            moved("CPM", c.cpm_change_pct),
-            f"CPM not rising ({moved('CPM', c.cpm_change_pct)})",
-        ),
-        Indicator(
-            0.10,
-            f.rise(c.cpa_change_pct),
-            "campaign",
-            moved("CPA", c.cpa_change_pct),
-            f"CPA not rising ({moved('CPA', c.cpa_change_pct)})",
-        ),
+        _rise_indicator(f, 0.15, "CPM", c.cpm_change_pct),
+        _rise_indicator(f, 0.10, "CPA", c.cpa_change_pct),
         Indicator(
             0.10,
             creative_stable,
@@ -413,13 +395,7 @@ def _uneven(f: Facts) -> tuple[list[Indicator], float | None]:
     support, against = _segment_texts(f)
     indicators = [
         Indicator(0.50, spread_credit, "audience", support, against),
-        Indicator(
-            0.20,
-            f.rise(c.cpa_change_pct),
-            "campaign",
-            moved("CPA", c.cpa_change_pct),
-            f"CPA not rising ({moved('CPA', c.cpa_change_pct)})",
-        ),
+        _rise_indicator(f, 0.20, "CPA", c.cpa_change_pct),
         Indicator(
             0.20,
             _both(f.stable(c.ctr_change_pct), f.stable(c.cpm_change_pct)),
@@ -438,6 +414,16 @@ def _uneven(f: Facts) -> tuple[list[Indicator], float | None]:
         ),
     ]
     return indicators, spread_credit
+
+
+def _rise_indicator(f: Facts, weight: float, label: str, change: float | None) -> Indicator:
+    return Indicator(
+        weight,
+        f.rise(change),
+        "campaign",
+        moved(label, change),
+        f"{label} not rising ({moved(label, change)})",
+    )
 
 
 def _stable_indicator(f: Facts, weight: float, label: str, change: float | None) -> Indicator:
