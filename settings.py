@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     review_timeout_seconds: float = Field(default=72 * 3600, gt=0)
     outcome_delay_seconds: float = Field(default=3 * 24 * 3600, ge=0)
     dedup_window_hours: float = Field(default=24, ge=0)
+    # One change at a time per campaign: no second executed change inside the cooldown unless
+    # a reviewer overrides it (default: the outcome window); an approval older than the
+    # maximum age when its execution could start is not applied; reanalyses per recommendation.
+    change_cooldown_seconds: float = Field(default=72 * 3600, ge=0)
+    max_approval_age_seconds: float = Field(default=24 * 3600, gt=0)
+    max_reanalyses: int = Field(default=5, ge=0)
 
     # API
     api_host: str = "127.0.0.1"
@@ -128,6 +134,9 @@ class Settings(BaseSettings):
             review_timeout=timedelta(seconds=self.review_timeout_seconds),
             outcome_delay=timedelta(seconds=self.outcome_delay_seconds),
             max_llm_cost_usd=self.llm_max_cost_per_run_usd,
+            change_cooldown=timedelta(seconds=self.change_cooldown_seconds),
+            max_approval_age=timedelta(seconds=self.max_approval_age_seconds),
+            max_reanalyses=self.max_reanalyses,
         )
 
 

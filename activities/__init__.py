@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from temporalio.client import Client
 
+from activities.changes import CampaignChangeActivities
 from activities.collectors import AdPlatformCollectors
 from activities.execution import ExecutionActivities
 from activities.persistence import PersistenceActivities
@@ -21,14 +23,17 @@ def build_activities(
     settings: Settings,
     store: Store,
     http_client: httpx.AsyncClient,
+    client: Client,
     *,
     reasoner: Reasoner | None = None,
 ) -> list[Callable[..., Any]]:
-    """All activities the worker registers; ``http_client`` is based at the ad platform URL."""
+    """All activities the worker registers; ``http_client`` is based at the ad platform URL,
+    ``client`` is the worker's Temporal client (the change queue is started through it)."""
     collectors = AdPlatformCollectors(http_client, on_campaign=store.upsert_campaign)
     reasoning = ReasoningActivities(reasoner or build_reasoner(settings))
     persistence = PersistenceActivities(store)
-    execution = ExecutionActivities(http_client)
+    execution = ExecutionActivities(http_client, store)
+    changes = CampaignChangeActivities(client, store)
     return [
         collectors.collect_campaign,
         collectors.collect_creatives,
@@ -42,4 +47,6 @@ def build_activities(
         persistence.sync_state,
         persistence.record_audit_event,
         execution.execute_action,
+        changes.submit_campaign_change,
+        changes.last_campaign_change,
     ]

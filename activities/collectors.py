@@ -74,7 +74,7 @@ class AdPlatformCollectors:
 
     async def _campaign_metrics(self, campaign_id: str, days: int) -> CampaignMetrics:
         body = await self._get(
-            f"/campaigns/{campaign_id}/metrics",
+            f"/campaigns/{http_errors.path_segment(campaign_id)}/metrics",
             params={"days": days},
             not_found_type=names.CAMPAIGN_NOT_FOUND,
         )
@@ -83,7 +83,7 @@ class AdPlatformCollectors:
 
     @activity.defn(name=names.COLLECT_CREATIVES)
     async def collect_creatives(self, campaign_id: str) -> list[CreativeMetrics]:
-        body = await self._get(f"/campaigns/{campaign_id}/creatives")
+        body = await self._get(f"/campaigns/{http_errors.path_segment(campaign_id)}/creatives")
         items = body.get("creatives") if isinstance(body, dict) else None
         if items is None:
             raise ApplicationError(
@@ -94,18 +94,19 @@ class AdPlatformCollectors:
 
     @activity.defn(name=names.COLLECT_COMPETITORS)
     async def collect_competitors(self, campaign_id: str) -> CompetitorSignals:
-        body = await self._get(f"/campaigns/{campaign_id}/competitors")
+        body = await self._get(f"/campaigns/{http_errors.path_segment(campaign_id)}/competitors")
         return http_errors.validate(_COMPETITORS, body, f"competitors of {campaign_id}")
 
     @activity.defn(name=names.COLLECT_AUDIENCE)
     async def collect_audience(self, campaign_id: str) -> AudienceData:
-        body = await self._get(f"/campaigns/{campaign_id}/audience")
+        body = await self._get(f"/campaigns/{http_errors.path_segment(campaign_id)}/audience")
         return http_errors.validate(_AUDIENCE, body, f"audience of {campaign_id}")
 
     @activity.defn(name=names.COLLECT_HISTORY)
     async def collect_history(self, campaign_id: str) -> HistoryData:
         body = await self._get(
-            f"/campaigns/{campaign_id}/history", params={"days": self._history_days}
+            f"/campaigns/{http_errors.path_segment(campaign_id)}/history",
+            params={"days": self._history_days},
         )
         return http_errors.validate(_HISTORY, body, f"history of {campaign_id}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -19,6 +20,12 @@ AD_PLATFORM_ERROR = "AdPlatformError"  # 5xx or 429: retryable
 AD_PLATFORM_REJECTED = "AdPlatformRejected"  # other 4xx: not retryable
 MALFORMED_RESPONSE = "MalformedResponse"  # body is not what the contract says: retryable
 NOT_FOUND = "NotFound"
+
+
+def path_segment(value: str) -> str:
+    """``value`` as exactly one URL path segment: ``/`` is escaped, and so are dots, which
+    clients and proxies would otherwise resolve (``..`` climbs to another endpoint)."""
+    return quote(value, safe="").replace(".", "%2E")
 
 
 async def request(

@@ -43,7 +43,7 @@ ANALYZE_REQUESTS = Counter(
 )
 ACCEPTANCE = Counter(
     "recommendation_acceptance_total",
-    "Reviewer decisions accepted by the API and signalled to the workflow",
+    "Reviewer decisions the workflow accepted (its decide update answered)",
     ["decision"],
     registry=REGISTRY,
 )
@@ -72,6 +72,10 @@ for _reason in ("missing", "unknown"):
     AUTH_FAILURES.labels(reason=_reason)
 
 UNMATCHED_ROUTE = "<unmatched>"
+# Clients choose the method name: anything else is counted as OTHER, so a flood of invented
+# methods cannot create a new time series per name.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 
 def render() -> tuple[bytes, str]:
@@ -82,8 +86,9 @@ def record_request(method: str, route: str, status: int, seconds: float) -> None
     """Count and time one HTTP request by its route template.
 
     The template (``/api/v1/recommendations/{recommendation_id}``) rather than the raw path keeps
-    label cardinality bounded whatever ids clients send.
+    label cardinality bounded whatever ids clients send; the method is one of a fixed set.
     """
+    method = method if method in KNOWN_METHODS else OTHER_METHOD
     HTTP_REQUESTS.labels(method, route, str(status)).inc()
     HTTP_LATENCY.labels(method, route).observe(seconds)
 

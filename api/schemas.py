@@ -14,6 +14,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from domain.ids import ID_PATTERN, MAX_CAMPAIGN_ID_LENGTH, MAX_ID_LENGTH
 from domain.lifecycle import (
     Decision,
     DecisionKind,
@@ -21,17 +22,14 @@ from domain.lifecycle import (
     LifecycleState,
     Outcome,
     RecommendationStatus,
+    ReviewerFeedback,
     TraceStep,
 )
 from domain.recommendation import Recommendation
 from domain.usage import UsageTotals
 from store.repository import RecommendationRecord
 
-# Ids end up in Temporal workflow ids, search attributes and log lines: keep them boring.
-ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
-MAX_ID_LENGTH = 128
-# "rec-" + campaign id + "-" + 8 hex must still fit in MAX_ID_LENGTH.
-MAX_CAMPAIGN_ID_LENGTH = MAX_ID_LENGTH - len("rec--12345678")
+__all__ = ["ID_PATTERN", "MAX_CAMPAIGN_ID_LENGTH", "MAX_ID_LENGTH"]
 
 CampaignId = Annotated[
     str,
@@ -131,6 +129,13 @@ class RecommendationView(BaseModel):
     execution: ExecutionResult | None = None
     outcome: Outcome | None = None
     error: str | None = None
+    status_reason: str | None = Field(
+        default=None,
+        description="why a superseded, manual or (after approval) expired run ended so",
+    )
+    reviewer_feedback: list[ReviewerFeedback] = Field(
+        default_factory=list, description="what reviewers said when asking for a reanalysis"
+    )
     trace: list[TraceStep] = Field(default_factory=list)
     usage: UsageTotals = Field(
         default_factory=UsageTotals,
@@ -138,8 +143,8 @@ class RecommendationView(BaseModel):
         "latency, cost) with totals per operation; empty with the rules reasoner",
     )
     source: Literal["workflow", "store"] = Field(
-        description="`workflow`: live answer of the running workflow's `state` query; "
-        "`store`: the last state the workflow saved"
+        description="`store`: the last state the workflow saved (the default); `workflow`: "
+        "the running workflow's live `state` query (`?live=true`)"
     )
 
     @classmethod
@@ -172,6 +177,8 @@ class RecommendationView(BaseModel):
                 "execution": state.execution,
                 "outcome": state.outcome,
                 "error": state.error or record.error,
+                "status_reason": state.status_reason,
+                "reviewer_feedback": state.reviewer_feedback,
                 "trace": state.trace,
                 "usage": state.usage,
             }
@@ -202,6 +209,11 @@ class DecisionRequest(BaseModel):
         default=None,
         description="the revision you reviewed; omitted = the current one. "
         "A superseded revision is refused with 409.",
+    )
+    override_cooldown: StrictBool = Field(
+        default=False,
+        description="approve although the campaign was changed inside the change cooldown "
+        "(72 h by default); without it such an approval is refused with 409 cooldown_active",
     )
 
 
@@ -238,6 +250,7 @@ class ReanalyzeResponse(BaseModel):
     recommendation_id: str
     reviewer: str
     previous_revision: int = Field(description="revision that will be superseded")
+    reanalyses: int = Field(description="reanalyses asked for on this recommendation so far")
 
 
 class CampaignHistory(BaseModel):

@@ -37,17 +37,6 @@ from store.repository import RecommendationRecord, Store
 
 log = logging.getLogger("api.recommendations")
 
-# Statuses after which the workflow has finished: the stored row is the final word.
-FINAL_STATUSES = frozenset(
-    {
-        RecommendationStatus.rejected,
-        RecommendationStatus.expired,
-        RecommendationStatus.completed,
-        RecommendationStatus.failed,
-    }
-)
-
-
 def new_recommendation_id(campaign_id: str) -> str:
     return f"rec-{campaign_id}-{uuid.uuid4().hex[:8]}"
 
@@ -148,9 +137,12 @@ class RecommendationService:
 
     # --------------------------------------------------------------------- read
 
-    async def get(self, recommendation_id: str) -> RecommendationView:
+    async def get(self, recommendation_id: str, *, live: bool = False) -> RecommendationView:
+        """The stored recommendation; with ``live`` and a running workflow, its state query
+        (falling back to the stored row when the workflow does not answer within 2 s)."""
         record = await self._require(recommendation_id)
-        return RecommendationView.build(record, await self._live_state(record))
+        state = await self._live_state(record) if live else None
+        return RecommendationView.build(record, state)
 
     async def _require(self, recommendation_id: str) -> RecommendationRecord:
         record = await self.store.get_recommendation(recommendation_id)
@@ -159,107 +151,111 @@ class RecommendationService:
         return record
 
     async def _live_state(self, record: RecommendationRecord) -> LifecycleState | None:
-        if record.status in FINAL_STATUSES:
+        if record.status.is_final:
             return None
         return await temporal.query_state(self.client, record.workflow_id)
-
-    async def _current_state(
-        self, record: RecommendationRecord
-    ) -> tuple[RecommendationStatus, int]:
-        live = await self._live_state(record)
-        if live is not None:
-            return live.status, live.revision
-        return record.status, record.revision
 
     # ------------------------------------------------------------------- decide
 
     async def decide(
         self, recommendation_id: str, body: DecisionRequest, principal: Principal
     ) -> DecisionResponse:
-        record = await self._require(recommendation_id)
-        status, revision = await self._current_state(record)
-        _ensure_reviewable(recommendation_id, status)
-        if body.revision is not None and body.revision != revision:
-            raise ApiError(
-                409,
-                "stale_revision",
-                f"revision {body.revision} was superseded; the current revision is {revision}",
-            )
-        # Pin the revision we checked: if a re-analysis lands before the signal, the workflow
-        # refuses this decision instead of applying it to a recommendation nobody reviewed.
+        """Send the decision as the workflow's ``decide`` update: the answer says whether the
+        workflow took it, and a refusal (stale revision, already decided, cooldown) is a 409
+        with the workflow's own reason."""
+        record = await self._require_open(recommendation_id)
         decision = Decision(
             decision=body.decision,
             reviewer=principal.name,
             feedback=body.feedback,
-            revision=revision,
+            revision=body.revision,
+            override_cooldown=body.override_cooldown,
         )
-        await self._signal(record, temporal.signal_decision, decision)
+        accepted = await self._update(record, temporal.decide, decision)
         ACCEPTANCE.labels(decision=body.decision.value).inc()
         log.info(
-            "decision submitted",
+            "decision accepted",
             extra={
                 "recommendation_id": recommendation_id,
                 "decision": body.decision.value,
                 "reviewer": principal.name,
-                "revision": revision,
+                "revision": accepted.revision,
             },
         )
         return DecisionResponse(
             recommendation_id=recommendation_id,
-            decision=body.decision,
-            reviewer=principal.name,
-            revision=revision,
+            decision=accepted.decision,
+            reviewer=accepted.reviewer,
+            revision=accepted.revision,
         )
 
     async def reanalyze(
         self, recommendation_id: str, feedback: str, principal: Principal
     ) -> ReanalyzeResponse:
-        record = await self._require(recommendation_id)
-        status, revision = await self._current_state(record)
-        _ensure_reviewable(recommendation_id, status)
+        record = await self._require_open(recommendation_id)
         request = ReanalysisRequest(reviewer=principal.name, feedback=feedback)
-        await self._signal(record, temporal.signal_reanalysis, request)
+        accepted = await self._update(record, temporal.reanalyze, request)
         REANALYSIS.inc()
         log.info(
-            "re-analysis requested",
+            "re-analysis accepted",
             extra={"recommendation_id": recommendation_id, "reviewer": principal.name},
         )
         return ReanalyzeResponse(
             recommendation_id=recommendation_id,
-            reviewer=principal.name,
-            previous_revision=revision,
+            reviewer=accepted.reviewer,
+            previous_revision=accepted.previous_revision,
+            reanalyses=accepted.reanalyses,
         )
 
-    async def _signal(
+    async def _require_open(self, recommendation_id: str) -> RecommendationRecord:
+        """The recommendation, unless its run has finished (no need to ask Temporal then)."""
+        record = await self._require(recommendation_id)
+        if record.status.is_final:
+            raise ApiError(
+                409,
+                "not_pending",
+                f"recommendation {recommendation_id!r} is {record.status.value}; "
+                "only pending_review recommendations accept this",
+            )
+        return record
+
+    async def _update(
         self,
         record: RecommendationRecord,
-        send: Callable[[Client, str, Any], Awaitable[None]],
+        send: Callable[[Client, str, Any], Awaitable[Any]],
         payload: Any,
-    ) -> None:
+    ) -> Any:
         try:
-            await send(self.client, record.workflow_id, payload)
+            return await send(self.client, record.workflow_id, payload)
+        except temporal.UpdateRefused as exc:
+            status, code = REFUSALS.get(exc.kind, (409, "refused"))
+            raise ApiError(status, code, exc.reason) from exc
         except temporal.WorkflowClosedError as exc:
             raise ApiError(
                 409,
                 "not_pending",
-                f"recommendation {record.recommendation_id!r} has already finished",
+                f"recommendation {record.recommendation_id!r} ({record.status.value}) has no "
+                "running workflow to take it",
             ) from exc
-        except Exception as exc:  # Temporal unreachable or timing out
+        except Exception as exc:  # Temporal unreachable, or no worker answered in time
             raise ApiError(
                 503,
                 "temporal_unavailable",
-                f"could not signal the workflow ({_short(exc)}); try again later",
+                f"the workflow did not answer ({_short(exc)}); nothing is known to have "
+                "changed: read the recommendation again before retrying",
             ) from exc
 
 
-def _ensure_reviewable(recommendation_id: str, status: RecommendationStatus) -> None:
-    if status != RecommendationStatus.pending_review:
-        raise ApiError(
-            409,
-            "not_pending",
-            f"recommendation {recommendation_id!r} is {status.value}; "
-            "only pending_review recommendations accept this",
-        )
+# The workflow's refusal types -> HTTP status and error code.
+REFUSALS: dict[str, tuple[int, str]] = {
+    "NotPending": (409, "not_pending"),
+    "AlreadyDecided": (409, "already_decided"),
+    "StaleRevision": (409, "stale_revision"),
+    "ReanalysisRequested": (409, "reanalysis_requested"),
+    "ReanalysisLimit": (409, "reanalysis_limit"),
+    "CooldownActive": (409, "cooldown_active"),
+    "CheckUnavailable": (503, "check_unavailable"),
+}
 
 
 def _analyze_response(record: RecommendationRecord, *, deduplicated: bool) -> AnalyzeResponse:

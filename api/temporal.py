@@ -1,40 +1,60 @@
-"""Everything the API asks of Temporal: connect, start, query, signal, ping.
+"""Everything the API asks of Temporal: connect, start, query, update, ping.
 
-The API never waits on a workflow's progress; every call carries a short RPC timeout so a slow
-or absent cluster turns into a 503 (or a fallback to the stored row) instead of a hung request.
+The API never waits on a workflow's progress; every call carries a short deadline so a slow
+or absent cluster (or no worker to run the update) turns into a 503 instead of a hung request.
+Decisions and reanalysis requests are Temporal Updates: the workflow's validator accepts or
+refuses them synchronously, and a refusal comes back as ``UpdateRefused`` with its reason.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.lifecycle import AnalyzeInput, Decision, LifecycleState, ReanalysisRequest
+from domain.lifecycle import (
+    AnalyzeInput,
+    Decision,
+    DecisionAccepted,
+    LifecycleState,
+    ReanalysisAccepted,
+    ReanalysisRequest,
+)
 from settings import Settings
+from workflows import messages
 from workflows.search_attributes import start_search_attributes
 
 log = logging.getLogger("api.temporal")
 
-WORKFLOW_TYPE = "RecommendationWorkflow"
-SIGNAL_DECISION = "submit_decision"
-SIGNAL_REANALYSIS = "request_reanalysis"
-QUERY_STATE = "state"
+WORKFLOW_TYPE = messages.RECOMMENDATION_WORKFLOW
 
 RPC_TIMEOUT = timedelta(seconds=10)
-# GET merges the live state only if it is quick; the stored row is a fine answer otherwise.
+# An update waits for a worker to validate and run it (the decision's cooldown check takes at
+# most ~12 s); past this the caller gets a 503 and re-reads the recommendation.
+UPDATE_TIMEOUT = timedelta(seconds=20)
+# A live read (?live=true) answers within this or falls back to the stored row.
 QUERY_TIMEOUT = timedelta(seconds=2)
 PING_TIMEOUT = timedelta(seconds=3)
 
 
 class WorkflowClosedError(Exception):
-    """The workflow has already finished, so it can no longer take signals."""
+    """The workflow has already finished, so it can no longer take decisions."""
+
+
+class UpdateRefused(Exception):
+    """The workflow refused the update; ``kind`` is the refusal's type (StaleRevision, ...)."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
 
 
 async def connect(settings: Settings) -> Client:
@@ -73,7 +93,7 @@ async def query_state(client: Client, workflow_id: str) -> LifecycleState | None
     """Best effort: the live state, or None when the workflow cannot answer quickly."""
     try:
         return await _handle(client, workflow_id).query(
-            QUERY_STATE, result_type=LifecycleState, rpc_timeout=QUERY_TIMEOUT
+            messages.STATE, result_type=LifecycleState, rpc_timeout=QUERY_TIMEOUT
         )
     except Exception as exc:  # any failure means "use the stored row"
         log.info(
@@ -83,12 +103,14 @@ async def query_state(client: Client, workflow_id: str) -> LifecycleState | None
         return None
 
 
-async def signal_decision(client: Client, workflow_id: str, decision: Decision) -> None:
-    await _signal(client, workflow_id, SIGNAL_DECISION, decision)
+async def decide(client: Client, workflow_id: str, decision: Decision) -> DecisionAccepted:
+    return await _update(client, workflow_id, messages.DECIDE, decision, DecisionAccepted)
 
 
-async def signal_reanalysis(client: Client, workflow_id: str, request: ReanalysisRequest) -> None:
-    await _signal(client, workflow_id, SIGNAL_REANALYSIS, request)
+async def reanalyze(
+    client: Client, workflow_id: str, request: ReanalysisRequest
+) -> ReanalysisAccepted:
+    return await _update(client, workflow_id, messages.REANALYZE, request, ReanalysisAccepted)
 
 
 async def ping(client: Client) -> None:
@@ -99,9 +121,19 @@ def _handle(client: Client, workflow_id: str) -> WorkflowHandle:
     return client.get_workflow_handle(workflow_id)
 
 
-async def _signal(client: Client, workflow_id: str, name: str, payload: object) -> None:
+async def _update(
+    client: Client, workflow_id: str, name: str, payload: object, result_type: type
+) -> Any:
+    """Run an update and wait for its answer; a refusal raises UpdateRefused."""
     try:
-        await _handle(client, workflow_id).signal(name, payload, rpc_timeout=RPC_TIMEOUT)
+        return await _handle(client, workflow_id).execute_update(
+            name, payload, result_type=result_type, rpc_timeout=UPDATE_TIMEOUT
+        )
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            raise UpdateRefused(cause.type or "Refused", cause.message) from exc
+        raise
     except RPCError as exc:
         # NOT_FOUND covers both "never existed" and "already completed".
         if exc.status == RPCStatusCode.NOT_FOUND:

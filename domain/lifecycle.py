@@ -28,10 +28,33 @@ class RecommendationStatus(StrEnum):
     executed = "executed"  # applied on the platform; outcome timer running
     completed = "completed"  # outcome measured
     failed = "failed"
+    # Approved, but not applied: the campaign changed since the plan was made (another change,
+    # someone in the platform's UI) or a change inside the cooldown came first. Not a failure.
+    superseded = "superseded"
+    # Approved, but the platform cannot perform the action: a person does it by hand, following
+    # the execution's manual_instructions.
+    manual = "manual"
 
     @property
     def is_pending(self) -> bool:
         return self in (RecommendationStatus.analyzing, RecommendationStatus.pending_review)
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+# The run has finished: the stored row is the final word.
+FINAL_STATUSES = frozenset(
+    {
+        RecommendationStatus.rejected,
+        RecommendationStatus.expired,
+        RecommendationStatus.completed,
+        RecommendationStatus.failed,
+        RecommendationStatus.superseded,
+        RecommendationStatus.manual,
+    }
+)
 
 
 class DecisionKind(StrEnum):
@@ -51,6 +74,14 @@ class LifecyclePolicy(BaseModel):
     outcome_window_days: int = Field(default=3, ge=1, le=30)
     # LLM spend per run (USD) after which no further regenerations are asked for; None: no cap.
     max_llm_cost_usd: float | None = Field(default=None, ge=0)
+    # One change at a time per campaign: a second executed change inside this window after
+    # another is refused unless the reviewer overrides the cooldown (default: the outcome
+    # window, so each change is measured on its own).
+    change_cooldown: timedelta = timedelta(hours=72)
+    # An approval older than this when its execution could start is not applied any more.
+    max_approval_age: timedelta = timedelta(hours=24)
+    # Reanalyses a reviewer may ask for on one recommendation.
+    max_reanalyses: int = Field(default=5, ge=0)
 
 
 class MetricsWindow(BaseModel):
@@ -70,7 +101,7 @@ class AnalyzeInput(BaseModel):
 
 
 class Decision(BaseModel):
-    """Payload of the submit_decision signal."""
+    """Argument of the ``decide`` update (and of the submit_decision signal of older runs)."""
 
     decision: DecisionKind
     reviewer: str
@@ -78,6 +109,36 @@ class Decision(BaseModel):
     revision: int | None = Field(
         default=None, description="revision being decided; a superseded one is refused"
     )
+    override_cooldown: bool = Field(
+        default=False,
+        description="apply even though the campaign was changed inside the cooldown",
+    )
+
+
+class DecisionAccepted(BaseModel):
+    """Result of the ``decide`` update: the workflow took the decision for this revision."""
+
+    recommendation_id: str
+    decision: DecisionKind
+    reviewer: str
+    revision: int
+
+
+class ReanalysisAccepted(BaseModel):
+    """Result of the ``reanalyze`` update: a new analysis replaces ``previous_revision``."""
+
+    recommendation_id: str
+    reviewer: str
+    previous_revision: int
+    reanalyses: int = Field(description="reanalyses asked for on this recommendation so far")
+
+
+class ReviewerFeedback(BaseModel):
+    """What a reviewer said when sending a revision back: the next analysis must address it."""
+
+    reviewer: str
+    revision: int = Field(description="the revision sent back")
+    feedback: str
 
 
 class ReasonerFallback(BaseModel):
@@ -92,6 +153,7 @@ class AnalysisInput(BaseModel):
     context: CampaignContext
     thresholds: SignalThresholds = Field(default_factory=SignalThresholds)
     fallback: ReasonerFallback | None = None
+    reviewer_feedback: list[ReviewerFeedback] = Field(default_factory=list)
 
 
 class ReasoningStep(BaseModel):
@@ -105,6 +167,7 @@ class ReasoningStep(BaseModel):
     critique: Critique | None = None
     iteration: int = 0
     fallback: ReasonerFallback | None = None
+    reviewer_feedback: list[ReviewerFeedback] = Field(default_factory=list)
 
 
 class CritiqueInput(BaseModel):
@@ -113,6 +176,7 @@ class CritiqueInput(BaseModel):
     analysis: SignalAnalysis
     recommendation: Recommendation
     fallback: ReasonerFallback | None = None
+    reviewer_feedback: list[ReviewerFeedback] = Field(default_factory=list)
 
 
 class ActionRequest(BaseModel):
@@ -133,6 +197,11 @@ class ExecutionResult(BaseModel):
     after: dict = Field(default_factory=dict)
     executed_at: datetime
     message: str = ""
+    # Set when the plan was not applied because the campaign no longer matches what it was
+    # drafted against (checked right before the write): the recommendation is superseded.
+    premise_changes: list[str] = Field(default_factory=list)
+    # Set when the platform cannot perform the action: what a person should do instead.
+    manual_instructions: str | None = None
 
 
 class Outcome(BaseModel):
@@ -156,7 +225,8 @@ class TraceStep(BaseModel):
 
 
 class ReanalysisRequest(BaseModel):
-    """Payload of the request_reanalysis signal: re-collect and reason again (new revision)."""
+    """Argument of the ``reanalyze`` update (and of the request_reanalysis signal of older
+    runs): re-collect and reason again, taking the feedback into account (new revision)."""
 
     reviewer: str
     feedback: str = ""
@@ -179,6 +249,9 @@ class LifecycleState(BaseModel):
     recommendation_id: str
     campaign_id: str
     status: RecommendationStatus = RecommendationStatus.analyzing
+    # Incremented before every save: the store keeps the state with the highest number, so a
+    # delayed or retried older save never overwrites a newer one.
+    seq: int = 0
     revision: int = 0
     iterations: int = 0
     # The context the current revision was reasoned on: evidence for reviewers, and the input
@@ -192,4 +265,9 @@ class LifecycleState(BaseModel):
     execution: ExecutionResult | None = None
     outcome: Outcome | None = None
     error: str | None = None
+    # Why a superseded, manual or after-approval expired run ended as it did.
+    status_reason: str | None = None
+    reanalyses: int = Field(default=0, description="reanalyses asked for so far")
+    # Feedback of every reanalysis asked for, oldest first (the reasoners get all of it).
+    reviewer_feedback: list[ReviewerFeedback] = Field(default_factory=list)
     trace: list[TraceStep] = Field(default_factory=list)

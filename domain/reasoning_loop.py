@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.context import CampaignContext
-from domain.lifecycle import CritiqueInput, LifecyclePolicy, ReasoningStep
+from domain.lifecycle import CritiqueInput, LifecyclePolicy, ReasoningStep, ReviewerFeedback
 from domain.recommendation import Critique, Recommendation, SignalAnalysis
 from domain.usage import total_cost
 
@@ -33,10 +33,13 @@ async def draft_until_accepted(
     generate: Generate,
     critique: CritiqueDraft,
     spent_usd: float = 0.0,
+    reviewer_feedback: list[ReviewerFeedback] | None = None,
 ) -> DraftResult:
     """Generate and critique until the critique passes, `max_regenerations` are spent or the
     run's LLM cost (``spent_usd`` before drafting, plus what drafts and critiques report)
-    reaches ``policy.max_llm_cost_usd``."""
+    reaches ``policy.max_llm_cost_usd``. Every draft and critique gets the reviewers'
+    feedback of earlier revisions, so what a reviewer ruled out stays ruled out."""
+    feedback = list(reviewer_feedback or [])
     recommendation: Recommendation | None = None
     review: Critique | None = None
     max_attempts = 1 + policy.max_regenerations
@@ -49,6 +52,7 @@ async def draft_until_accepted(
             previous=recommendation,
             critique=review,
             iteration=iteration,
+            reviewer_feedback=feedback,
         )
         draft = await generate(step)
         review = await critique(
@@ -57,6 +61,7 @@ async def draft_until_accepted(
                 context=context,
                 analysis=analysis,
                 recommendation=draft,
+                reviewer_feedback=feedback,
             ),
             iteration,
         )

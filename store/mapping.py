@@ -68,6 +68,7 @@ def state_columns(state: LifecycleState, now: datetime) -> dict[str, Any]:
     return {
         "campaign_id": state.campaign_id,
         "status": state.status.value,
+        "state_seq": state.seq,
         "revision": state.revision,
         "iterations": state.iterations,
         "error": state.error,

@@ -109,6 +109,8 @@ class RecommendationRow(Base):
     campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     workflow_id: Mapped[str] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(32))
+    # LifecycleState.seq of the saved state: a save with a lower number is ignored.
+    state_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     revision: Mapped[int] = mapped_column(default=0)
     requested_by: Mapped[str] = mapped_column(String(128))
 
@@ -159,6 +161,7 @@ class ExecutionRow(Base):
     """An action carried out on the ad platform, keyed by its idempotency key."""
 
     __tablename__ = "executions"
+    __table_args__ = (Index("ix_executions_campaign_executed", "campaign_id", "executed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     recommendation_id: Mapped[str] = mapped_column(
@@ -267,6 +270,18 @@ class LLMResponseCacheRow(Base):
     model: Mapped[str] = mapped_column(String(128))
     answer: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class ChangePremiseRow(Base):
+    """An approved plan whose premise held right before its write. A retried execution (the
+    write may have landed, and then the settings no longer look like the premise) reads this
+    instead of checking again, which would call its own change a changed premise."""
+
+    __tablename__ = "change_premises"
+
+    idempotency_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    checked_at: Mapped[datetime]
 
 
 # Room for later tables (pacing checks, ...): add a model here and a new Alembic revision in

@@ -17,8 +17,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Select
 
+from domain.changes import LastChange
 from domain.context import CampaignMetrics
 from domain.lifecycle import AuditEvent, LifecycleState, RecommendationStatus, TraceStep
+from domain.recommendation import ActionType
 from store import mapping
 from store.engine import create_engine
 from store.migrate import current_revision, upgrade
@@ -26,6 +28,7 @@ from store.models import (
     AuditLogRow,
     Base,
     CampaignRow,
+    ChangePremiseRow,
     ExecutionRow,
     LLMResponseCacheRow,
     OutcomeRow,
@@ -144,16 +147,20 @@ class Store:
 
     # -- lifecycle mirror ------------------------------------------------------------------
 
-    async def sync_state(self, state: LifecycleState) -> None:
+    async def sync_state(self, state: LifecycleState) -> bool:
         """Mirror a LifecycleState: the recommendation row, its trace, execution and outcome.
 
         Idempotent (the activity is retried) and works without create_recommendation (a run
-        started from the Temporal CLI). The row upsert comes first: on PostgreSQL its row lock
-        serialises concurrent syncs of one recommendation, so traces cannot double up.
+        started from the Temporal CLI). Monotonic: a state whose ``seq`` is lower than the
+        stored one (a delayed retry of an older save) changes nothing, and False says so. The
+        row upsert comes first: on PostgreSQL its row lock serialises concurrent syncs of one
+        recommendation, so traces cannot double up.
         """
         now = utcnow()
         async with self._sessions.begin() as session:
-            await session.execute(self._upsert_recommendation(state, now))
+            written = await session.execute(self._upsert_recommendation(state, now))
+            if written.first() is None:
+                return False  # a newer state is stored already
             await self._replace_traces(session, state.recommendation_id, state.trace)
             if state.execution is not None:
                 columns = mapping.execution_columns(state.recommendation_id, state.execution)
@@ -161,6 +168,26 @@ class Store:
             if state.outcome is not None:
                 columns = mapping.outcome_columns(state.recommendation_id, state.outcome)
                 await session.execute(self._upsert(OutcomeRow, columns, "recommendation_id"))
+        return True
+
+    async def last_change(self, campaign_id: str) -> LastChange | None:
+        """The campaign's most recent change applied on the platform (what a cooldown counts
+        from), or None. Plans left to a person or superseded were not applied."""
+        query = (
+            select(ExecutionRow)
+            .where(ExecutionRow.campaign_id == campaign_id, ExecutionRow.applied.is_(True))
+            .order_by(ExecutionRow.executed_at.desc(), ExecutionRow.id.desc())
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            row = (await session.scalars(query)).first()
+        if row is None:
+            return None
+        return LastChange(
+            recommendation_id=row.recommendation_id,
+            action=ActionType(row.action),
+            at=row.executed_at,
+        )
 
     async def list_traces(self, recommendation_id: str) -> list[TraceStep]:
         query = (
@@ -179,6 +206,19 @@ class Store:
                 )
                 for row in await session.scalars(query)
             ]
+
+    async def record_premise_checked(self, idempotency_key: str, campaign_id: str) -> None:
+        statement = (
+            self._insert(ChangePremiseRow)
+            .values(idempotency_key=idempotency_key, campaign_id=campaign_id, checked_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(statement)
+
+    async def premise_checked(self, idempotency_key: str) -> bool:
+        async with self._sessions() as session:
+            return await session.get(ChangePremiseRow, idempotency_key) is not None
 
     # -- audit -----------------------------------------------------------------------------
 
@@ -306,7 +346,11 @@ class Store:
         # recommendation_id, workflow_id, requested_by and created_at keep their first values.
         updates = {name: statement.excluded[name] for name in columns}
         updates["decided_at"] = _first_decided_at(statement.excluded)
-        return statement.on_conflict_do_update(index_elements=["recommendation_id"], set_=updates)
+        return statement.on_conflict_do_update(
+            index_elements=["recommendation_id"],
+            set_=updates,
+            where=RecommendationRow.state_seq <= statement.excluded.state_seq,
+        ).returning(RecommendationRow.recommendation_id)
 
     async def _replace_traces(
         self, session: AsyncSession, recommendation_id: str, trace: list[TraceStep]

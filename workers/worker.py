@@ -1,7 +1,8 @@
 """The worker process: ``python -m workers.worker``.
 
-Registers RecommendationWorkflow and every activity on ``settings.temporal_task_queue``. All
-configuration comes from the environment (``settings.Settings``); see ``--help``.
+Registers RecommendationWorkflow, CampaignChangesWorkflow and every activity on
+``settings.temporal_task_queue``. All configuration comes from the environment
+(``settings.Settings``); see ``--help``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from activities.reasoning import Reasoner, build_reasoner, close_reasoner
 from settings import ConfigurationError, Settings, get_settings
 from store.repository import open_store
 from workers.logs import configure_json_logging
+from workflows.campaign_changes import CampaignChangesWorkflow
 from workflows.recommendation import RecommendationWorkflow
+
+WORKFLOWS = [RecommendationWorkflow, CampaignChangesWorkflow]
 
 log = logging.getLogger("workers.worker")
 
@@ -57,7 +61,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
-        workflows=[RecommendationWorkflow],
+        workflows=WORKFLOWS,
         activities=list(activities),
         # DESIGN §7: a cache smaller than the runs in flight multiplies replays.
         max_cached_workflows=settings.max_cached_workflows,
@@ -91,7 +95,9 @@ async def run_worker(
         async with httpx.AsyncClient(
             base_url=settings.ad_platform_url, timeout=settings.ad_platform_timeout_seconds
         ) as http_client:
-            activities = build_activities(settings, store, http_client, reasoner=reasoner)
+            activities = build_activities(
+                settings, store, http_client, client, reasoner=reasoner
+            )
             worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
             async with worker:
                 log.info(

@@ -21,6 +21,11 @@ RECORD_AUDIT_EVENT = "record_audit_event"
 
 EXECUTE_ACTION = "execute_action"
 
+# The per-campaign change queue (workflows.campaign_changes): queue an approved plan (signal-
+# with-start of the campaign's queue workflow), and the campaign's last applied change.
+SUBMIT_CAMPAIGN_CHANGE = "submit_campaign_change"
+LAST_CAMPAIGN_CHANGE = "last_campaign_change"
+
 # Optional context sources: context field name -> collector activity name.
 OPTIONAL_COLLECTORS: dict[str, str] = {
     "creatives": COLLECT_CREATIVES,
@@ -40,6 +45,8 @@ ALL_ACTIVITY_NAMES = frozenset(
         SYNC_STATE,
         RECORD_AUDIT_EVENT,
         EXECUTE_ACTION,
+        SUBMIT_CAMPAIGN_CHANGE,
+        LAST_CAMPAIGN_CHANGE,
     }
 )
 

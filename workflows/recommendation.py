@@ -1,8 +1,15 @@
 """RecommendationWorkflow: the recommendation lifecycle of DESIGN §2.
 
 collect context (5 sources in parallel) → analyze → generate ⇄ critique (bounded) → guardrails →
-pending review (signal, deadline, optional auto-approval) → execute (idempotent) → durable timer →
-measure the outcome.
+pending review (``decide`` / ``reanalyze`` updates, deadline, optional auto-approval) → execute
+through the campaign's change queue (``CampaignChangesWorkflow``: one change at a time,
+cooldown, premise re-validated) → durable timer → measure the outcome.
+
+Versioning (DESIGN §7): runs live for days, so every change to the commands this workflow
+issues is behind a ``workflow.patched`` id and older runs keep replaying their old path; the
+recorded histories in tests/replay (finished runs and runs still waiting) prove it in CI.
+``DECISION_UPDATES`` is the first such patch: runs started before it take decisions as signals
+and execute directly (the ``_v1`` methods below); remove them once no such run is open.
 
 A reasoning step the primary (LLM) reasoner cannot answer, after its retries, is answered by
 the rules reasoner and the recommendation is marked degraded with the reason.
@@ -15,16 +22,17 @@ judging) run inline because they are deterministic.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.exceptions import TimeoutError as ActivityTimeoutError  # not the builtin
 
 with workflow.unsafe.imports_passed_through():
+    from domain.changes import ChangeOutcome, ChangeRequest, ChangeVerdict, LastChange
+    from domain.changes import cooldown_refusal as campaign_cooldown_refusal
     from domain.context import (
         AudienceData,
         CampaignContext,
@@ -34,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         HistoryData,
     )
     from domain.guardrails import GuardrailViolation, apply_guardrails, auto_approval_applies
+    from domain.ids import campaign_id_problem
     from domain.lifecycle import (
         ActionRequest,
         AnalysisInput,
@@ -41,14 +50,17 @@ with workflow.unsafe.imports_passed_through():
         AuditEvent,
         CritiqueInput,
         Decision,
+        DecisionAccepted,
         DecisionKind,
         ExecutionResult,
         LifecycleState,
         MetricsWindow,
+        ReanalysisAccepted,
         ReanalysisRequest,
         ReasonerFallback,
         ReasoningStep,
         RecommendationStatus,
+        ReviewerFeedback,
         TraceStep,
     )
     from domain.outcome import judge_outcome
@@ -56,6 +68,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.recommendation import Critique, Recommendation, SignalAnalysis
     from domain.usage import LLMUsage, usages_in
     from workflows import activity_names as names
+    from workflows import messages
+    from workflows.options import (
+        EXECUTION,
+        PERSISTENCE,
+        QUICK_LOOKUP,
+        ActivityOptions,
+        describe_error,
+        error_type,
+        run_activity,
+    )
     from workflows.search_attributes import (
         CAMPAIGN_ID,
         CONFIDENCE,
@@ -66,13 +88,8 @@ with workflow.unsafe.imports_passed_through():
 AUTO_APPROVAL_REVIEWER = "auto-approval-policy"
 SYSTEM_ACTOR = "system"
 
-
-@dataclass(frozen=True)
-class ActivityOptions:
-    timeout: timedelta  # per attempt
-    retry: RetryPolicy
-    heartbeat: timedelta | None = None
-    overall: timedelta | None = None  # all attempts together (schedule-to-close)
+# workflow.patched ids, oldest first (see the module docstring).
+DECISION_UPDATES = "decision-updates-and-campaign-queue"
 
 
 # The campaign metrics are required: retry a while, but a missing campaign is final.
@@ -129,31 +146,11 @@ RULES_FALLBACK = ActivityOptions(
     timeout=timedelta(seconds=30),
     retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
 )
-# Our own database: keep retrying (unlimited attempts) so an outage delays a run, never loses it.
-PERSISTENCE = ActivityOptions(
-    timeout=timedelta(seconds=30),
-    retry=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=1),
-        maximum_attempts=0,
-    ),
-)
-# Safe to retry: the idempotency key makes a repeated write a no-op on the platform, so an
-# approved action rides out a platform outage of up to two hours instead of failing the run.
-# The activity heartbeats, so a crashed worker's execution is retried within seconds.
-EXECUTION = ActivityOptions(
-    timeout=timedelta(minutes=1),
-    heartbeat=timedelta(seconds=10),
-    overall=timedelta(hours=2),
-    retry=RetryPolicy(
-        initial_interval=timedelta(seconds=2),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=1),
-        maximum_attempts=0,
-        non_retryable_error_types=[names.ACTION_REJECTED],
-    ),
-)
+# Queueing a plan on the campaign's change queue (a call to Temporal itself).
+QUEUE_CHANGE = PERSISTENCE
+# The queue answers within the approval's maximum age plus the execution budget; past that
+# (a queue terminated by hand) the run stops waiting and says so.
+QUEUE_ANSWER_MARGIN = timedelta(hours=1)
 
 _OPTIONAL_RESULT_TYPES: dict[str, Any] = {
     "creatives": list[CreativeMetrics],
@@ -168,29 +165,17 @@ def idempotency_key(recommendation_id: str, revision: int) -> str:
     return f"{recommendation_id}:r{revision}"
 
 
-def _root_cause(err: BaseException) -> BaseException:
-    return err.cause if isinstance(err, ActivityError) and err.cause else err
-
-
-def error_type(err: BaseException) -> str:
-    """The root cause's type: the ApplicationError type an activity raised, or the class."""
-    cause = _root_cause(err)
-    if isinstance(cause, ApplicationError) and cause.type:
-        return cause.type
-    return type(cause).__name__
-
-
-def describe_error(err: BaseException) -> str:
-    """'Type: message' of the root cause of an activity failure, for state and audit."""
-    cause = _root_cause(err)
-    message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-    return f"{error_type(err)}: {message}"
+class InvalidCampaignId(Exception):
+    """The run was started with a campaign id no platform path may carry."""
 
 
 @workflow.defn(name="RecommendationWorkflow")
 class RecommendationWorkflow:
     @workflow.init
     def __init__(self, inp: AnalyzeInput) -> None:
+        # False only while replaying a run started before DECISION_UPDATES (signals, direct
+        # execution); the answer is remembered for the whole run.
+        self._v2 = workflow.patched(DECISION_UPDATES)
         self._input = inp
         self._policy = inp.policy
         self._state = LifecycleState(
@@ -198,6 +183,10 @@ class RecommendationWorkflow:
         )
         self._decision: Decision | None = None
         self._reanalysis: ReanalysisRequest | None = None
+        self._deciding: Decision | None = None  # a decision whose cooldown check is running
+        self._approved_at: datetime | None = None
+        self._change_key: str | None = None
+        self._change_outcome: ChangeOutcome | None = None
         self._fallbacks: list[str] = []  # steps of this analysis answered by the rules reasoner
         self._phase = "starting"
 
@@ -208,6 +197,8 @@ class RecommendationWorkflow:
         # Also set by the starter; upserting covers runs started without it (CLI, UI).
         workflow.upsert_search_attributes([CAMPAIGN_ID.value_set(inp.campaign_id)])
         try:
+            if self._v2:
+                self._check_campaign_id()
             await self._lifecycle()
         except ActivityError as err:
             # Retries exhausted or a non-retryable activity error: record it, then fail the run.
@@ -215,6 +206,8 @@ class RecommendationWorkflow:
             raise await self._fail(message, error_type(err)) from err
         except GuardrailViolation as err:
             raise await self._fail(f"Guardrail violation: {err}", "GuardrailViolation") from err
+        except InvalidCampaignId as err:
+            raise await self._fail(str(err), "InvalidCampaignId") from err
         except asyncio.CancelledError:
             # An operator cancelled the run: leave a readable record, then end as cancelled.
             await self._record_failure(f"Cancelled while: {self._phase}", "Cancelled")
@@ -223,15 +216,72 @@ class RecommendationWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
-    @workflow.query(name="state")
+    @workflow.query(name=messages.STATE)
     def state(self) -> LifecycleState:
         return self._state
 
-    @workflow.signal(name="submit_decision")
-    async def submit_decision(self, decision: Decision) -> None:
+    @workflow.update(name=messages.DECIDE)
+    async def decide(self, decision: Decision) -> DecisionAccepted:
+        """Approve or reject the revision under review. Refused (an error to the caller, the
+        run keeps waiting): not pending, already decided, a stale revision, a reanalysis under
+        way, or an approval inside the campaign's change cooldown without an override."""
+        # A decision without a revision applies to the revision under review right now.
+        decision = decision.model_copy(update={"revision": self._state.revision})
+        if self._v2 and self._needs_cooldown_check(decision):
+            await self._check_cooldown(decision)
+        self._decision = decision
+        self._approved_at = workflow.now()
+        return DecisionAccepted(
+            recommendation_id=self._input.recommendation_id,
+            decision=decision.decision,
+            reviewer=decision.reviewer,
+            revision=self._state.revision,
+        )
+
+    @decide.validator
+    def _validate_decision(self, decision: Decision) -> None:
         refusal = self._decision_refusal(decision)
+        if refusal is not None:
+            raise ApplicationError(refusal, type=_refusal_type(refusal), non_retryable=True)
+
+    @workflow.update(name=messages.REANALYZE)
+    def reanalyze(self, request: ReanalysisRequest) -> ReanalysisAccepted:
+        """Send the revision under review back: collect and reason again, with the feedback."""
+        self._reanalysis = request
+        previous = self._state.revision
+        if self._v2:
+            # From this moment no decision can be taken for the revision being replaced.
+            self._state.reanalyses += 1
+            self._set_status(RecommendationStatus.analyzing)
+        return ReanalysisAccepted(
+            recommendation_id=self._input.recommendation_id,
+            reviewer=request.reviewer,
+            previous_revision=previous,
+            reanalyses=self._state.reanalyses,
+        )
+
+    @reanalyze.validator
+    def _validate_reanalysis(self, request: ReanalysisRequest) -> None:
+        refusal = self._reanalysis_refusal()
+        if refusal is not None:
+            raise ApplicationError(refusal, type=_refusal_type(refusal), non_retryable=True)
+
+    @workflow.signal(name=messages.CHANGE_OUTCOME)
+    def change_outcome(self, outcome: ChangeOutcome) -> None:
+        """The campaign's change queue answers the plan this run queued."""
+        if outcome.idempotency_key == self._change_key:
+            self._change_outcome = outcome
+
+    @workflow.signal(name=messages.LEGACY_DECISION_SIGNAL)
+    async def submit_decision(self, decision: Decision) -> None:
+        """Decisions of runs started before DECISION_UPDATES. A newer run refuses the signal
+        (recorded, since a signal has no answer) and names the update to use instead."""
+        refusal = (
+            "decisions are taken by the `decide` update, which answers the caller"
+            if self._v2
+            else self._decision_refusal(decision)
+        )
         if refusal is None:
-            # A decision without a revision applies to the revision under review right now.
             self._decision = decision.model_copy(update={"revision": self._state.revision})
             return
         workflow.logger.info("Refused decision from %s: %s", decision.reviewer, refusal)
@@ -247,12 +297,17 @@ class RecommendationWorkflow:
             {**decision.model_dump(mode="json"), "reason": refusal},
         )
 
-    @workflow.signal(name="request_reanalysis")
+    @workflow.signal(name=messages.LEGACY_REANALYSIS_SIGNAL)
     async def request_reanalysis(self, request: ReanalysisRequest) -> None:
-        if self._awaiting_review():
+        """Reanalysis requests of runs started before DECISION_UPDATES (see submit_decision)."""
+        if not self._v2 and self._awaiting_review():
             self._reanalysis = request
             return
-        reason = f"no recommendation is awaiting review (status {self._state.status.value})"
+        reason = (
+            "reanalyses are asked for with the `reanalyze` update, which answers the caller"
+            if self._v2
+            else f"no recommendation is awaiting review (status {self._state.status.value})"
+        )
         workflow.logger.info("Refused reanalysis from %s: %s", request.reviewer, reason)
         await self._audit(
             "reanalysis_refused",
@@ -271,7 +326,15 @@ class RecommendationWorkflow:
             self._set_status(RecommendationStatus.rejected)
             await self._sync()
             return
-        await self._carry_out(decision)
+        if self._v2:
+            await self._carry_out(decision)
+        else:
+            await self._carry_out_v1(decision)
+
+    def _check_campaign_id(self) -> None:
+        problem = campaign_id_problem(self._input.campaign_id)
+        if problem:
+            raise InvalidCampaignId(problem)
 
     async def _analyze(self) -> None:
         """Collect, reason and validate; leaves a new revision pending review."""
@@ -302,12 +365,28 @@ class RecommendationWorkflow:
                         timeout_summary="review deadline",
                     )
                 except TimeoutError:
-                    await self._expire()
-                    return None
+                    if self._deciding is None:
+                        await self._expire()
+                        return None
+                    # A decision arrived with the deadline and is being checked: wait for it.
+                    await workflow.wait_condition(
+                        lambda: self._deciding is None or self._review_answered()
+                    )
+                    if not self._review_answered():
+                        await self._expire()
+                        return None
             if self._decision is not None:
                 return await self._accept(self._decision)
             request = self._reanalysis
             assert request is not None
+            if self._v2:
+                self._state.reviewer_feedback.append(
+                    ReviewerFeedback(
+                        reviewer=request.reviewer,
+                        revision=self._state.revision,
+                        feedback=request.feedback,
+                    )
+                )
             self._reanalysis = None
             await self._audit(
                 "reanalysis_requested", request.reviewer, request.model_dump(mode="json")
@@ -315,12 +394,39 @@ class RecommendationWorkflow:
             await self._analyze()
 
     async def _carry_out(self, decision: Decision) -> None:
+        """Queue the approved plan on the campaign's change queue; measure what it did.
+
+        The outcome's baseline is measured at decision time, in parallel with the execution:
+        neither waits on the other's retries. An action that was not applied (superseded,
+        expired, left to a person) has nothing to measure.
+        """
+        rec = self._recommendation()
+        self._set_status(RecommendationStatus.approved)
+        await self._sync()
+        baseline = asyncio.create_task(self._snapshot_before())
+        if rec.recommended_action.is_executable:
+            outcome = await self._queue_change(rec, decision)
+            if outcome.verdict is not ChangeVerdict.executed:
+                await _cancelled(baseline)
+                await self._not_applied(rec, outcome)
+                return
+            await self._record_execution(outcome.execution, decision)
+        else:
+            await self._audit(
+                "no_action",
+                decision.reviewer,
+                {"action": rec.recommended_action.value, "reason": "nothing to change"},
+            )
+        await self._measure_outcome(rec, await baseline)
+
+    async def _carry_out_v1(self, decision: Decision) -> None:
+        """Runs started before DECISION_UPDATES: baseline first, then a direct execution."""
         rec = self._recommendation()
         self._set_status(RecommendationStatus.approved)
         before = await self._snapshot_before()
         await self._sync()
         if rec.recommended_action.is_executable:
-            await self._execute(rec, decision)
+            await self._execute_v1(rec, decision)
         else:
             await self._audit(
                 "no_action",
@@ -397,7 +503,11 @@ class RecommendationWorkflow:
         started = workflow.now()
         analysis: SignalAnalysis = await self._reasoning(
             names.ANALYZE_SIGNALS,
-            AnalysisInput(context=context, thresholds=policy.thresholds),
+            AnalysisInput(
+                context=context,
+                thresholds=policy.thresholds,
+                reviewer_feedback=self._state.reviewer_feedback,
+            ),
             SignalAnalysis,
             "Analyze signals",
         )
@@ -410,6 +520,7 @@ class RecommendationWorkflow:
             self._generate,
             self._critique,
             spent_usd=self._state.usage.cost_usd,
+            reviewer_feedback=self._state.reviewer_feedback,
         )
         # Any step the rules reasoner had to answer makes the recommendation degraded.
         return drafted.recommendation.marked_degraded(self._fallbacks)
@@ -481,26 +592,89 @@ class RecommendationWorkflow:
         return (
             self._state.status is RecommendationStatus.pending_review
             and not self._review_answered()
+            and self._deciding is None
         )
 
     def _review_answered(self) -> bool:
         return self._decision is not None or self._reanalysis is not None
 
     def _decision_refusal(self, decision: Decision) -> str | None:
+        decided = self._decision or self._state.decision
+        if decided is not None:
+            return (
+                f"revision {decided.revision} was already decided "
+                f"({decided.decision.value} by {decided.reviewer})"
+            )
         if self._state.status is not RecommendationStatus.pending_review:
             return f"no recommendation is awaiting review (status {self._state.status.value})"
-        if self._decision is not None:
-            return f"revision {self._decision.revision} was already decided"
+        if self._deciding is not None:
+            return (
+                f"revision {self._deciding.revision} is being decided by "
+                f"{self._deciding.reviewer} right now"
+            )
         if self._reanalysis is not None:
             return "a reanalysis was requested; decide on the new revision"
         if decision.revision is not None and decision.revision != self._state.revision:
             return f"the current revision is {self._state.revision}"
         return None
 
+    def _reanalysis_refusal(self) -> str | None:
+        if not self._awaiting_review():
+            return self._decision_refusal(Decision(decision=DecisionKind.rejected, reviewer=""))
+        limit = self._policy.max_reanalyses
+        if self._v2 and self._state.reanalyses >= limit:
+            return (
+                f"reanalysis limit reached: this recommendation was reanalysed "
+                f"{self._state.reanalyses} times (at most {limit}); decide on revision "
+                f"{self._state.revision} or start a new analysis"
+            )
+        return None
+
+    def _needs_cooldown_check(self, decision: Decision) -> bool:
+        return (
+            decision.decision is DecisionKind.approved
+            and not decision.override_cooldown
+            and self._recommendation().recommended_action.is_executable
+        )
+
+    async def _check_cooldown(self, decision: Decision) -> None:
+        """Refuse an approval inside the campaign's change cooldown (unless overridden), so the
+        reviewer learns it now rather than from a superseded run later. The change queue checks
+        again when the plan's turn comes: this early answer is a courtesy, that one is the rule."""
+        self._deciding = decision  # no other decision or reanalysis until this one is settled
+        try:
+            last: LastChange | None = await run_activity(
+                names.LAST_CAMPAIGN_CHANGE,
+                self._input.campaign_id,
+                LastChange | None,
+                QUICK_LOOKUP,
+                f"Last change applied to campaign {self._input.campaign_id}",
+            )
+        except ActivityError as err:
+            raise ApplicationError(
+                f"could not check the campaign's recent changes ({describe_error(err)}); try again",
+                type="CheckUnavailable",
+                non_retryable=True,
+            ) from err
+        finally:
+            self._deciding = None
+        refusal = self._decision_refusal(decision)  # e.g. the review expired meanwhile
+        if refusal is None:
+            refusal = campaign_cooldown_refusal(
+                last, self._input.recommendation_id, self._policy.change_cooldown, workflow.now()
+            )
+            if refusal is not None:
+                refusal += "; approve with override_cooldown to apply it anyway"
+        if refusal is not None:
+            raise ApplicationError(refusal, type=_refusal_type(refusal), non_retryable=True)
+
     def _maybe_auto_approve(self) -> None:
         if self._review_answered():
             return
         rec = self._recommendation()
+        # A revision a human sent back for reanalysis goes back to a human.
+        if self._v2 and self._state.reviewer_feedback:
+            return
         if auto_approval_applies(rec, self._policy.auto_approval):
             self._decision = Decision(
                 decision=DecisionKind.approved,
@@ -511,6 +685,7 @@ class RecommendationWorkflow:
                 ),
                 revision=self._state.revision,
             )
+            self._approved_at = workflow.now()
 
     async def _accept(self, decision: Decision) -> Decision:
         self._state.decision = decision
@@ -542,7 +717,71 @@ class RecommendationWorkflow:
             workflow.logger.warning("No outcome baseline: %s", describe_error(err))
             return f"no baseline at decision time: {describe_error(err)}"
 
-    async def _execute(self, rec: Recommendation, decision: Decision) -> None:
+    async def _queue_change(self, rec: Recommendation, decision: Decision) -> ChangeOutcome:
+        """Hand the plan to the campaign's change queue and wait for its verdict."""
+        action = rec.recommended_action.value
+        campaign_id = self._input.campaign_id
+        queue = messages.campaign_changes_id(campaign_id)
+        key = idempotency_key(self._input.recommendation_id, self._state.revision)
+        self._change_key = key
+        request = ChangeRequest(
+            recommendation_id=self._input.recommendation_id,
+            campaign_id=campaign_id,
+            action=rec.recommended_action,
+            parameters=rec.parameters,
+            idempotency_key=key,
+            requested_by=decision.reviewer,
+            approved_at=self._approved_at or workflow.now(),
+            override_cooldown=decision.override_cooldown,
+            cooldown=self._policy.change_cooldown,
+            max_approval_age=self._policy.max_approval_age,
+        )
+        started = workflow.now()
+        await run_activity(
+            names.SUBMIT_CAMPAIGN_CHANGE, request, None, QUEUE_CHANGE, f"Queue {action} on {queue}"
+        )
+        self._set_phase(f"Waiting for {queue} to apply {action}")
+        patience = self._policy.max_approval_age + EXECUTION.overall + QUEUE_ANSWER_MARGIN
+        try:
+            await workflow.wait_condition(
+                lambda: self._change_outcome is not None,
+                timeout=patience,
+                timeout_summary="campaign change queue",
+            )
+            outcome = self._change_outcome
+            assert outcome is not None
+        except TimeoutError:
+            outcome = ChangeOutcome(
+                idempotency_key=key,
+                verdict=ChangeVerdict.failed,
+                reason=f"{queue} did not answer within {patience}",
+                error_type="ChangeQueueSilent",
+            )
+        detail = outcome.execution.message if outcome.execution else outcome.reason
+        self._trace("execute_action", started, detail=f"{outcome.verdict.value}: {detail}")
+        return outcome
+
+    async def _record_execution(self, result: ExecutionResult | None, decision: Decision) -> None:
+        assert result is not None  # an executed verdict always carries its execution
+        self._state.execution = result
+        self._set_status(RecommendationStatus.executed)
+        await self._audit("executed", decision.reviewer, result.model_dump(mode="json"))
+        await self._sync()
+
+    async def _not_applied(self, rec: Recommendation, outcome: ChangeOutcome) -> None:
+        """An approved plan the queue did not apply: superseded, expired, manual or failed."""
+        if outcome.verdict is ChangeVerdict.failed:
+            message = f"Executing {rec.recommended_action.value} failed: {outcome.reason}"
+            raise await self._fail(message, outcome.error_type or "ExecutionFailed")
+        status, event = _NOT_APPLIED[outcome.verdict]
+        self._state.execution = outcome.execution
+        self._state.status_reason = outcome.reason
+        self._set_status(status)
+        await self._audit(event, SYSTEM_ACTOR, outcome.model_dump(mode="json"))
+        await self._sync()
+
+    async def _execute_v1(self, rec: Recommendation, decision: Decision) -> None:
+        """Runs started before DECISION_UPDATES execute directly (no change queue)."""
         action = rec.recommended_action.value
         self._set_phase(f"Executing {action} on campaign {self._input.campaign_id}")
         started = workflow.now()
@@ -557,10 +796,7 @@ class RecommendationWorkflow:
             names.EXECUTE_ACTION, request, ExecutionResult, EXECUTION, f"Execute {action}"
         )
         self._trace("execute_action", started, detail=result.message)
-        self._state.execution = result
-        self._set_status(RecommendationStatus.executed)
-        await self._audit("executed", decision.reviewer, result.model_dump(mode="json"))
-        await self._sync()
+        await self._record_execution(result, decision)
 
     async def _measure_outcome(self, rec: Recommendation, before: CampaignMetrics | str) -> None:
         delay = self._policy.outcome_delay
@@ -596,26 +832,10 @@ class RecommendationWorkflow:
     async def _activity(
         self, name: str, arg: Any, result_type: Any, options: ActivityOptions, summary: str
     ) -> Any:
-        try:
-            return await workflow.execute_activity(
-                name,
-                arg,
-                result_type=result_type,
-                start_to_close_timeout=options.timeout,
-                schedule_to_close_timeout=options.overall,
-                heartbeat_timeout=options.heartbeat,
-                retry_policy=options.retry,
-                summary=summary,
-            )
-        except ActivityError as err:
-            # A cancelled run surfaces as an ActivityError caused by the cancellation. Turn it
-            # back into one here, so no step mistakes it for a failed source or a provider
-            # outage (and falls back, or carries on) instead of ending the run as cancelled.
-            if is_cancelled_exception(err):
-                raise asyncio.CancelledError(f"cancelled during: {summary}") from err
-            raise
+        return await run_activity(name, arg, result_type, options, summary)
 
     async def _sync(self) -> None:
+        self._state.seq += 1  # the store keeps the newest save whatever order retries land in
         await self._activity(
             names.SYNC_STATE,
             self._state,
@@ -691,3 +911,34 @@ def _usage_of(err: ActivityError) -> list[LLMUsage]:
     if isinstance(err.cause, ActivityTimeoutError):
         return usages_in(err.cause.last_heartbeat_details)
     return []
+
+
+_NOT_APPLIED = {
+    ChangeVerdict.superseded: (RecommendationStatus.superseded, "superseded"),
+    ChangeVerdict.expired: (RecommendationStatus.expired, "approval_expired"),
+    ChangeVerdict.manual: (RecommendationStatus.manual, "manual_action_required"),
+}
+
+# Refusal messages -> error types the API maps to its 409 codes.
+_REFUSAL_TYPES = (
+    ("no recommendation is awaiting review", "NotPending"),
+    ("was already decided", "AlreadyDecided"),
+    ("is being decided by", "AlreadyDecided"),
+    ("a reanalysis was requested", "ReanalysisRequested"),
+    ("the current revision is", "StaleRevision"),
+    ("reanalysis limit reached", "ReanalysisLimit"),
+    ("no other change until", "CooldownActive"),
+)
+
+
+def _refusal_type(refusal: str) -> str:
+    return next((kind for text, kind in _REFUSAL_TYPES if text in refusal), "Refused")
+
+
+async def _cancelled(task: asyncio.Task[Any]) -> None:
+    """Cancel a step that is no longer needed (a baseline for a change that never ran)."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass

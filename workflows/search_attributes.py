@@ -30,3 +30,8 @@ def start_search_attributes(campaign_id: str) -> TypedSearchAttributes:
             SearchAttributePair(RECOMMENDATION_STATUS, "analyzing"),
         ]
     )
+
+
+def campaign_search_attributes(campaign_id: str) -> TypedSearchAttributes:
+    """A campaign's change queue is findable by the campaign it serialises."""
+    return TypedSearchAttributes([SearchAttributePair(CAMPAIGN_ID, campaign_id)])

@@ -103,19 +103,23 @@ async def list_recommendations(
     response_model=RecommendationView,
     summary="Read one recommendation",
     description=(
-        "The stored recommendation with its decision, execution, outcome and reasoning trace. "
-        "While the workflow runs, its live `state` query is merged in (`source: workflow`); "
-        "if the workflow does not answer within 2 s the stored row is returned "
-        "(`source: store`). Roles: any."
+        "The stored recommendation with its decision, execution, outcome and reasoning trace, "
+        "as the workflow last saved it (`source: store`; the workflow saves at every step). "
+        "With `live=true` a running workflow's `state` query answers instead "
+        "(`source: workflow`), or the stored row if it does not answer within 2 s. "
+        "Roles: any."
     ),
     responses=error_responses(401, 404, 422, 429, 503),
 )
 async def get_recommendation(
     recommendation_id: RecommendationId,
+    live: Annotated[
+        bool, Query(description="ask the running workflow instead of the store")
+    ] = False,
     _: Principal = Depends(require_roles(*READ_ROLES)),
     service: RecommendationService = Depends(get_service),
 ) -> RecommendationView:
-    return await service.get(recommendation_id)
+    return await service.get(recommendation_id, live=live)
 
 
 @router.post(
@@ -124,9 +128,14 @@ async def get_recommendation(
     response_model=DecisionResponse,
     summary="Approve or reject a recommendation",
     description=(
-        "Signals `submit_decision` to the workflow; the reviewer recorded is the API key's "
-        "name. Only a `pending_review` recommendation accepts a decision (409 otherwise), and "
-        "only for its current revision (409 `stale_revision`). Roles: reviewer, admin."
+        "Sends the decision to the workflow as its `decide` Temporal Update and answers with "
+        "what the workflow accepted (the revision it applies to); the reviewer recorded is the "
+        "API key's name. Refusals are **409** with the workflow's reason: `not_pending`, "
+        "`already_decided` (someone decided first), `stale_revision` (not the revision under "
+        "review), `reanalysis_requested`, and `cooldown_active` (the campaign was changed "
+        "inside the change cooldown: approve with `override_cooldown: true` to apply anyway). "
+        "**503** when the workflow did not answer in time: read the recommendation again "
+        "before retrying. Roles: reviewer, admin."
     ),
     responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
 )
@@ -145,8 +154,11 @@ async def submit_decision(
     response_model=ReanalyzeResponse,
     summary="Ask for a fresh analysis of a pending recommendation",
     description=(
-        "Signals `request_reanalysis`: the workflow re-collects the context and reasons again; "
-        "each new draft is a new revision and the review wait starts over. Roles: reviewer, admin."
+        "Sends the workflow's `reanalyze` Temporal Update: it re-collects the context and "
+        "reasons again with your feedback (the new revision shows how it was taken into "
+        "account); each new draft is a new revision and the review wait starts over. "
+        "Refusals are **409**: `not_pending`, `already_decided`, `reanalysis_limit` (5 per "
+        "recommendation by default). Roles: reviewer, admin."
     ),
     responses=error_responses(400, 401, 403, 404, 409, 413, 422, 429, 503),
 )

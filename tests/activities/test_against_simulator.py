@@ -20,6 +20,7 @@ from activities.execution import ExecutionActivities
 from domain.lifecycle import ActionRequest
 from domain.recommendation import ActionParameters, ActionType
 from simulator.app import create_app
+from store import Store, open_store
 from workflows import activity_names as names
 
 CAMPAIGN = "cmp-fatigue-01"
@@ -29,6 +30,13 @@ CAMPAIGN = "cmp-fatigue-01"
 def app():  # noqa: ANN201 - a FastAPI app
     # Injected timeouts hang briefly, then answer 504, so the timeout test stays fast.
     return create_app(timeout_seconds=0.1)
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[Store]:  # noqa: ANN001
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'agent.db'}")
+    yield store
+    await store.close()
 
 
 @pytest.fixture
@@ -134,9 +142,9 @@ async def mutations(client: httpx.AsyncClient) -> list[dict]:
 
 
 async def test_execution_applies_once_and_audits_before_and_after(
-    platform: httpx.AsyncClient,
+    platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(platform, store)
     settings_before = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()
 
     result = await attempt(1).run(execution.execute_action, bid_request("rec-1:r1"))
@@ -149,8 +157,10 @@ async def test_execution_applies_once_and_audits_before_and_after(
     assert mutation["idempotency_key"] == "rec-1:r1"
 
 
-async def test_a_retried_execution_does_not_apply_twice(platform: httpx.AsyncClient) -> None:
-    execution = ExecutionActivities(platform)
+async def test_a_retried_execution_does_not_apply_twice(
+    platform: httpx.AsyncClient, store: Store
+) -> None:
+    execution = ExecutionActivities(platform, store)
     first = await attempt(1).run(execution.execute_action, bid_request("rec-2:r1"))
 
     again = await attempt(2).run(execution.execute_action, bid_request("rec-2:r1"))
@@ -162,9 +172,9 @@ async def test_a_retried_execution_does_not_apply_twice(platform: httpx.AsyncCli
 
 
 async def test_a_retried_pause_is_not_refused_by_its_own_first_write(
-    platform: httpx.AsyncClient,
+    platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(platform, store)
     pause = bid_request("rec-3:r1").model_copy(
         update={"action": ActionType.campaign_pause, "parameters": ActionParameters()}
     )
@@ -181,9 +191,9 @@ async def test_a_retried_pause_is_not_refused_by_its_own_first_write(
 
 
 async def test_an_invalid_action_is_refused_before_anything_changes(
-    platform: httpx.AsyncClient,
+    platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(platform, store)
     with pytest.raises(ApplicationError) as err:
         await attempt(1).run(execution.execute_action, bid_request("rec-4:r1", change_pct=-100))
 
@@ -193,10 +203,10 @@ async def test_an_invalid_action_is_refused_before_anything_changes(
 
 
 async def test_execution_survives_a_platform_error_by_retrying(
-    platform: httpx.AsyncClient,
+    platform: httpx.AsyncClient, store: Store
 ) -> None:
     await inject(platform, "actions", "error", count=1)
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(platform, store)
 
     with pytest.raises(ApplicationError) as err:
         await attempt(1).run(execution.execute_action, bid_request("rec-5:r1"))
@@ -204,4 +214,47 @@ async def test_execution_survives_a_platform_error_by_retrying(
 
     result = await attempt(2).run(execution.execute_action, bid_request("rec-5:r1"))
     assert result.applied and not result.already_applied
+    assert len(await mutations(platform)) == 1
+
+
+def planned_raise(key: str, current_bid: float) -> ActionRequest:
+    """A bid raise as the reasoner drafts it: from the bid it saw to a new one."""
+    return ActionRequest(
+        campaign_id=CAMPAIGN,
+        action=ActionType.bid_adjustment,
+        parameters=ActionParameters(bid_change_pct=16.0, current_bid=current_bid),
+        idempotency_key=key,
+        requested_by="alice",
+    )
+
+
+async def test_a_plan_whose_bid_moved_since_is_superseded_and_writes_nothing(
+    platform: httpx.AsyncClient, store: Store
+) -> None:
+    bid = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()["bid"]
+    execution = ExecutionActivities(platform, store)
+    first = await attempt(1).run(execution.execute_action, planned_raise("rec-6:r1", bid))
+    assert first.applied and first.premise_changes == []
+
+    # A second reviewer approved the same raise, drafted against the same old bid.
+    second = await attempt(1).run(execution.execute_action, planned_raise("rec-7:r1", bid))
+
+    assert not second.applied
+    assert second.premise_changes == [
+        f"the bid is {first.after['bid']:.2f} now; the plan starts from {bid:.2f}"
+    ]
+    assert len(await mutations(platform)) == 1  # the bid moved once, not twice
+
+
+async def test_a_retry_after_its_own_write_is_not_mistaken_for_a_changed_premise(
+    platform: httpx.AsyncClient, store: Store
+) -> None:
+    bid = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()["bid"]
+    execution = ExecutionActivities(platform, store)
+    await attempt(1).run(execution.execute_action, planned_raise("rec-8:r1", bid))
+
+    # The answer was lost; the retry finds the bid already moved by this very plan.
+    again = await attempt(2).run(execution.execute_action, planned_raise("rec-8:r1", bid))
+
+    assert again.applied and again.already_applied and again.premise_changes == []
     assert len(await mutations(platform)) == 1

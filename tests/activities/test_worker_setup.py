@@ -9,6 +9,7 @@ import logging
 import httpx
 import pytest
 from temporalio import activity, workflow
+from temporalio.client import Client
 
 from activities import build_activities
 from settings import Settings
@@ -20,7 +21,8 @@ from workflows.activity_names import ALL_ACTIVITY_NAMES
 
 async def test_every_activity_the_workflow_calls_is_registered() -> None:
     async with httpx.AsyncClient(base_url="http://ad-platform.invalid") as client:
-        activities = build_activities(Settings(), MemoryStore(), client)  # type: ignore[arg-type]
+        temporal = await Client.connect("localhost:1", lazy=True)  # never called here
+        activities = build_activities(Settings(), MemoryStore(), client, temporal)  # type: ignore[arg-type]
     names = {fn.__temporal_activity_definition.name for fn in activities}  # type: ignore[attr-defined]
     assert names == ALL_ACTIVITY_NAMES
 

@@ -1,5 +1,11 @@
 """Fixtures: one time-skipping Temporal server, worker and SQLite store for the whole module
-set, and a fresh app (with its own rate limiter) per test."""
+set, and a fresh app (with its own rate limiter) per test.
+
+The worker runs the REAL workflows (recommendation lifecycle and campaign change queue) with
+the real rules reasoner, persistence and change-queue activities on the real store; only the
+ad platform is a double (tests.workflows.doubles.FakeAdPlatform). Nothing awaits a run's
+result, so time never skips: a run approved here stays ``executed`` (its 3-day outcome timer
+never fires) and a run left pending stays pending."""
 
 from __future__ import annotations
 
@@ -16,11 +22,15 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.changes import CampaignChangeActivities
+from activities.persistence import PersistenceActivities
+from activities.reasoning import ReasoningActivities, build_reasoner
 from api.app import create_app
 from settings import Settings
 from store.repository import Store, open_store
-from tests.api.fake_workflow import FakeRecommendationWorkflow, StoreActivities
+from tests.workflows.doubles import FakeAdPlatform
 from tests.workflows.harness import start_time_skipping_env
+from workers.worker import WORKFLOWS
 
 CLIENT_KEY = "client-key-0001"
 REVIEWER_KEY = "reviewer-key-0001"
@@ -65,12 +75,33 @@ async def store(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Store
 
 
 @pytest.fixture(scope="session")
-async def worker(temporal_env: WorkflowEnvironment, store: Store) -> AsyncIterator[Worker]:
+def platform() -> FakeAdPlatform:
+    """The ad platform double: answers every campaign id; counts executions."""
+    return FakeAdPlatform()
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal_env: WorkflowEnvironment, store: Store, platform: FakeAdPlatform
+) -> AsyncIterator[Worker]:
+    settings = make_settings()
+    reasoning = ReasoningActivities(build_reasoner(settings))
+    persistence = PersistenceActivities(store)
+    changes = CampaignChangeActivities(temporal_env.client, store)
     async with Worker(
         temporal_env.client,
         task_queue=TASK_QUEUE,
-        workflows=[FakeRecommendationWorkflow],
-        activities=[StoreActivities(store).sync_state],
+        workflows=WORKFLOWS,
+        activities=[
+            *platform.activities(),
+            reasoning.analyze_signals,
+            reasoning.generate_recommendation,
+            reasoning.critique_recommendation,
+            persistence.sync_state,
+            persistence.record_audit_event,
+            changes.submit_campaign_change,
+            changes.last_campaign_change,
+        ],
     ) as running:
         yield running
 

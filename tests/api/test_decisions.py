@@ -1,12 +1,18 @@
-"""POST .../decision and .../reanalyze: roles, states, revisions, and the workflow's view."""
+"""POST .../decision and .../reanalyze: roles, states, revisions, and the workflow's answer.
+
+Decisions are the workflow's ``decide`` update: every refusal is answered to the caller."""
 
 from __future__ import annotations
 
-from domain.lifecycle import LifecycleState
+import asyncio
+
+from api.app import create_app
 from tests.api.conftest import (
     ADMIN,
     CLIENT,
     REVIEWER,
+    client_for,
+    make_settings,
     new_campaign,
     poll,
     start_analysis,
@@ -38,15 +44,12 @@ async def test_approval_reaches_the_workflow_with_the_reviewer(http, temporal_cl
         "reviewer": "alice",
         "revision": 1,
     }
-    result = await temporal_client.get_workflow_handle(
-        recommendation_id, result_type=LifecycleState
-    ).result()
-    assert result.decision is not None
-    assert result.decision.reviewer == "alice"
-    assert result.decision.feedback == "go"
-    assert result.decision.revision == 1
-    body = await wait_for_status(http, recommendation_id, "completed")
+    body = await wait_for_status(http, recommendation_id, "executed")
     assert body["decision"]["decision"] == "approved"
+    assert body["decision"]["reviewer"] == "alice"
+    assert body["decision"]["feedback"] == "go"
+    assert body["decision"]["revision"] == 1
+    assert body["execution"]["idempotency_key"] == f"{recommendation_id}:r1"
 
 
 async def test_decision_without_revision_is_pinned_to_the_current_one(http, temporal_client):
@@ -59,10 +62,7 @@ async def test_decision_without_revision_is_pinned_to_the_current_one(http, temp
     assert response.status_code == 202
     assert response.json()["revision"] == 1
     assert response.json()["reviewer"] == "root"
-    result = await temporal_client.get_workflow_handle(
-        recommendation_id, result_type=LifecycleState
-    ).result()
-    assert result.status == "rejected"
+    await wait_for_status(http, recommendation_id, "rejected")
 
 
 async def test_client_role_may_not_decide(http):
@@ -92,7 +92,6 @@ async def test_decision_on_a_finished_recommendation_is_409(http, temporal_clien
         f"{BASE}/{recommendation_id}/decision", json={"decision": "rejected"}, headers=REVIEWER
     )
     assert first.status_code == 202
-    await temporal_client.get_workflow_handle(recommendation_id).result()
     await wait_for_status(http, recommendation_id, "rejected")
 
     second = await http.post(
@@ -139,6 +138,7 @@ async def test_stale_revision_is_409_and_reanalysis_moves_the_revision(http, tem
         "recommendation_id": recommendation_id,
         "reviewer": "alice",
         "previous_revision": 1,
+        "reanalyses": 1,
     }
 
     async def at_revision_2() -> bool:
@@ -152,16 +152,65 @@ async def test_stale_revision_is_409_and_reanalysis_moves_the_revision(http, tem
         headers=REVIEWER,
     )
     assert superseded.status_code == 409
+    assert superseded.json()["error"]["code"] == "stale_revision"
     current = await http.post(
         f"{BASE}/{recommendation_id}/decision",
         json={"decision": "approved", "revision": 2},
         headers=REVIEWER,
     )
     assert current.status_code == 202
-    result = await temporal_client.get_workflow_handle(
-        recommendation_id, result_type=LifecycleState
-    ).result()
-    assert result.decision.revision == 2
+    assert current.json()["revision"] == 2
+    body = await wait_for_status(http, recommendation_id, "executed")
+    assert body["execution"]["idempotency_key"].endswith(":r2")
+    [feedback] = body["reviewer_feedback"]
+    assert feedback == {"reviewer": "alice", "revision": 1, "feedback": "audience data looks stale"}
+
+
+async def test_two_reviewers_approving_at_once_one_is_told_it_was_decided(http, platform):
+    recommendation_id = await pending_recommendation(http)
+    decide = f"{BASE}/{recommendation_id}/decision"
+    body = {"decision": "approved", "revision": 1}
+
+    first, second = await asyncio.gather(
+        http.post(decide, json=body, headers=REVIEWER),
+        http.post(decide, json=body, headers=ADMIN),
+    )
+
+    codes = sorted([first.status_code, second.status_code])
+    assert codes == [202, 409], (first.text, second.text)
+    refused, accepted = (first, second) if first.status_code == 409 else (second, first)
+    assert refused.json()["error"]["code"] == "already_decided"
+    # Told who decided: "revision 1 was already decided (approved by alice)", or "... is being
+    # decided by alice right now" while the winner's cooldown check is still running.
+    message = refused.json()["error"]["message"]
+    assert "revision 1" in message and f"by {accepted.json()['reviewer']}" in message
+    final = await wait_for_status(http, recommendation_id, "executed")
+    keys = [r.idempotency_key for r in platform.executions]
+    assert keys.count(final["execution"]["idempotency_key"]) == 1
+
+
+async def test_reanalysis_is_capped_with_a_clear_409(http, store, temporal_client):
+    settings = make_settings(max_reanalyses=1)
+    capped = create_app(settings, store=store, temporal_client=temporal_client)
+    async with client_for(capped) as api:
+        started = await start_analysis(api)
+        recommendation_id = started["recommendation_id"]
+        await wait_for_status(api, recommendation_id, "pending_review")
+        again = f"{BASE}/{recommendation_id}/reanalyze"
+        assert (
+            await api.post(again, json={"feedback": "once"}, headers=REVIEWER)
+        ).status_code == 202
+
+        async def at_revision_2() -> bool:
+            body = (await api.get(f"{BASE}/{recommendation_id}", headers=CLIENT)).json()
+            return body["revision"] == 2 and body["status"] == "pending_review"
+
+        await poll(at_revision_2)
+        twice = await api.post(again, json={"feedback": "twice"}, headers=REVIEWER)
+
+    assert twice.status_code == 409
+    assert twice.json()["error"]["code"] == "reanalysis_limit"
+    assert "reanalysed 1 times (at most 1)" in twice.json()["error"]["message"]
 
 
 async def test_client_role_may_not_request_reanalysis(http):

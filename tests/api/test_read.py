@@ -16,12 +16,17 @@ from tests.api.conftest import (
 BASE = "/api/v1/recommendations"
 
 
-async def test_get_merges_the_live_workflow_state(http):
+async def test_get_answers_from_the_store_and_live_on_request(http, temporal_env):
     started = await start_analysis(http)
+    recommendation_id = started["recommendation_id"]
 
-    body = await wait_for_status(http, started["recommendation_id"], "pending_review")
+    body = await wait_for_status(http, recommendation_id, "pending_review")
+    live = await http.get(f"{BASE}/{recommendation_id}", params={"live": "true"}, headers=CLIENT)
 
-    assert body["source"] == "workflow"
+    assert body["source"] == "store"
+    assert live.json()["source"] == "workflow"
+    assert live.json()["revision"] == body["revision"] == 1
+    assert live.json()["recommendation"] == body["recommendation"]
     assert body["revision"] == 1
     assert body["campaign_id"] == started["campaign_id"]
     assert body["workflow_id"] == started["recommendation_id"]

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.changes import CampaignChangeActivities
 from activities.persistence import PersistenceActivities
 from activities.reasoning import ReasoningActivities, build_reasoner, close_reasoner
 from domain.lifecycle import Decision, DecisionKind, LifecycleState
@@ -41,11 +42,14 @@ class RealReasoningBoundary:
         self.platform = platform
         self.reasoner = build_reasoner(settings)
 
-    def activities(self) -> list[Callable[..., Any]]:
+    def activities(self, client: Client) -> list[Callable[..., Any]]:
         reasoning = ReasoningActivities(self.reasoner)
         persistence = PersistenceActivities(self.store)
+        changes = CampaignChangeActivities(client, self.store)
         return [
             *self.platform.activities(),
+            changes.submit_campaign_change,
+            changes.last_campaign_change,
             reasoning.analyze_signals,
             reasoning.generate_recommendation,
             reasoning.critique_recommendation,
@@ -71,7 +75,7 @@ async def run_lifecycle(
             approval = Decision(
                 decision=DecisionKind.approved, reviewer="alice", revision=pending.revision
             )
-            await handle.signal(RecommendationWorkflow.submit_decision, approval)
+            await handle.execute_update(RecommendationWorkflow.decide, approval)
             final = await handle.result()
     finally:
         await close_reasoner(boundary.reasoner)

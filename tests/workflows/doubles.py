@@ -16,10 +16,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from activities.changes import CampaignChangeActivities
 from activities.persistence import PersistenceActivities
 from activities.reasoning import ReasoningActivities
+from domain.changes import LastChange
 from domain.context import (
     AudienceData,
     AudienceSegment,
@@ -229,6 +232,7 @@ class FakeAdPlatform:
         campaign_failures_before_success: int = 0,
         execution_error: ApplicationError | None = None,
         baseline_error: ApplicationError | None = None,
+        premise_changes: list[str] | None = None,
     ) -> None:
         self.before = before or campaign_metrics()
         self.after = after or improved_metrics(self.before.campaign_id)
@@ -237,6 +241,8 @@ class FakeAdPlatform:
         self.campaign_failures_left = campaign_failures_before_success
         self.execution_error = execution_error
         self.baseline_error = baseline_error  # the decision-time snapshot fails with this
+        # When set, the campaign no longer matches any plan: nothing is applied.
+        self.premise_changes = premise_changes or []
         self.calls: Counter[str] = Counter()
         self.executions: list[ActionRequest] = []
         self.applied_keys: set[str] = set()
@@ -291,6 +297,16 @@ class FakeAdPlatform:
         self.executions.append(request)
         if self.execution_error is not None:
             raise self.execution_error
+        if self.premise_changes:
+            return ExecutionResult(
+                campaign_id=request.campaign_id,
+                action=request.action,
+                idempotency_key=request.idempotency_key,
+                applied=False,
+                executed_at=datetime.now(UTC),
+                message="not applied",
+                premise_changes=self.premise_changes,
+            )
         repeat = request.idempotency_key in self.applied_keys
         self.applied_keys.add(request.idempotency_key)
         return ExecutionResult(
@@ -369,6 +385,19 @@ class MemoryStore:
     async def append_audit(self, event: AuditEvent) -> None:
         self.audit.append(event)
 
+    async def last_change(self, campaign_id: str) -> LastChange | None:
+        applied = [
+            (state.execution, state.recommendation_id)
+            for state in self.states
+            if state.campaign_id == campaign_id and state.execution and state.execution.applied
+        ]
+        if not applied:
+            return None
+        execution, recommendation_id = max(applied, key=lambda pair: pair[0].executed_at)
+        return LastChange(
+            recommendation_id=recommendation_id, action=execution.action, at=execution.executed_at
+        )
+
     @property
     def last_state(self) -> LifecycleState:
         assert self.states, "sync_state was never called"
@@ -396,11 +425,14 @@ class Doubles:
         self.reasoner = reasoner or ScriptedReasoner()
         self.store = MemoryStore()
 
-    def activities(self) -> list[Callable[..., Any]]:
+    def activities(self, client: Client) -> list[Callable[..., Any]]:
         reasoning = ReasoningActivities(self.reasoner)
         persistence = PersistenceActivities(self.store)  # type: ignore[arg-type]
+        changes = CampaignChangeActivities(client, self.store)  # type: ignore[arg-type]
         return [
             *self.platform.activities(),
+            changes.submit_campaign_change,
+            changes.last_campaign_change,
             reasoning.analyze_signals,
             reasoning.generate_recommendation,
             reasoning.critique_recommendation,

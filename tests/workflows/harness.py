@@ -17,14 +17,17 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.lifecycle import AnalyzeInput, LifecyclePolicy, LifecycleState
 from tests.workflows.doubles import Doubles
+from workers.worker import WORKFLOWS
+from workflows.messages import campaign_changes_id
 from workflows.recommendation import RecommendationWorkflow
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES, start_search_attributes
 
@@ -70,6 +73,7 @@ class Scenario:
         self.env = env
         self.doubles = doubles or Doubles()
         self.task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+        self.campaigns: set[str] = set()
 
     @property
     def store(self):  # noqa: ANN201 - the MemoryStore double
@@ -80,15 +84,35 @@ class Scenario:
         worker = Worker(
             self.env.client,
             task_queue=self.task_queue,
-            workflows=[RecommendationWorkflow],
-            activities=self.doubles.activities(),
+            workflows=WORKFLOWS,
+            activities=self.doubles.activities(self.env.client),
         )
         async with worker:
-            yield worker
+            try:
+                yield worker
+            finally:
+                await self.close_change_queues()
+
+    async def close_change_queues(self) -> None:
+        """A campaign's change queue outlives the run (it keeps the cooldown): once this
+        scenario's worker is gone, its timers would stall time skipping for the next test."""
+        # Cancelled, not terminated: the test server keeps time skipping locked for good when
+        # a run is terminated while the worker holds one of its workflow tasks.
+        for campaign_id in self.campaigns:
+            handle = self.env.client.get_workflow_handle(campaign_changes_id(campaign_id))
+            try:
+                await handle.cancel()
+                await handle.result()
+            except (RPCError, WorkflowFailureError):
+                pass  # never started, already closed, or now cancelled
 
     async def start(
-        self, campaign_id: str = "camp-1", *, policy: LifecyclePolicy | None = None
+        self, campaign_id: str | None = None, *, policy: LifecyclePolicy | None = None
     ) -> WorkflowHandle[RecommendationWorkflow, LifecycleState]:
+        # A campaign of its own per scenario by default: a campaign's change queue outlives the
+        # run (it keeps the cooldown) and would otherwise carry over into the next test.
+        campaign_id = campaign_id or f"camp-{self.task_queue}"
+        self.campaigns.add(campaign_id)
         recommendation_id = f"rec-{campaign_id}-{uuid.uuid4().hex[:8]}"
         return await self.env.client.start_workflow(
             RecommendationWorkflow.run,
@@ -125,3 +149,24 @@ async def wait_for_state(
 
 def pending_review(state: LifecycleState) -> bool:
     return state.status.value == "pending_review"
+
+
+def past_the_change_queue(state: LifecycleState) -> bool:
+    """Decided, and not waiting for the campaign's change queue to answer."""
+    if state.status.value in ("analyzing", "pending_review"):
+        return False
+    if state.status.value != "approved":
+        return True
+    return not state.recommendation.recommended_action.is_executable
+
+
+async def finish(handle: WorkflowHandle, *, within: float = 30.0) -> LifecycleState:
+    """The run's result once its change went through the campaign's queue.
+
+    Awaiting ``result()`` unlocks time skipping; with two workflows at work (the run and its
+    campaign's change queue) time can race past the queue's pending tasks (DESIGN §7 trap).
+    So first poll (which keeps time still) until the queue answered, then skip the outcome
+    delay with ``result()``.
+    """
+    await wait_for_state(handle, past_the_change_queue, within=within)
+    return await handle.result()

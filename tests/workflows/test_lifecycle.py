@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,6 +34,7 @@ from tests.workflows.doubles import (
 from tests.workflows.harness import (
     Scenario,
     fast_policy,
+    finish,
     pending_review,
     start_time_skipping_env,
     wait_for_state,
@@ -68,8 +69,8 @@ async def test_approved_recommendation_is_executed_and_its_outcome_measured_afte
         assert pending.recommendation.recommended_action is ActionType.bid_adjustment
         assert scenario.store.last_state.status is RecommendationStatus.pending_review
 
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
-        final = await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, approve(pending.revision))
+        final = await finish(handle)
 
     assert final.status is RecommendationStatus.completed
     assert final.decision.reviewer == "alice"
@@ -113,17 +114,19 @@ async def test_rejected_recommendation_changes_nothing(env: WorkflowEnvironment)
     async with scenario.worker():
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, reject(pending.revision))
-        # A second reviewer, a moment too late: refused, the rejection stands.
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
-        final = await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, reject(pending.revision))
+        # A second reviewer, a moment too late: refused to their face, the rejection stands.
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(RecommendationWorkflow.decide, approve(pending.revision))
+        final = await finish(handle)
 
+    assert refused.value.cause.type == "AlreadyDecided"
+    assert "revision 1 was already decided" in refused.value.cause.message
     assert final.status is RecommendationStatus.rejected
     assert final.decision.feedback == "not now"
     assert final.decision.reviewer == "bob"
-    assert len(final.refused_decisions) == 1
     assert scenario.doubles.platform.executions == []
-    assert sorted(scenario.store.events()) == ["decision_refused", "rejected"]
+    assert scenario.store.events() == ["rejected"]
     assert scenario.store.last_state.status is RecommendationStatus.rejected
 
 
@@ -151,18 +154,24 @@ async def test_stale_revision_is_refused_and_the_current_one_approved(
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
 
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision + 5))
-        refused = await wait_for_state(handle, lambda s: bool(s.refused_decisions))
-        assert refused.status is RecommendationStatus.pending_review
-        assert "current revision is 1" in refused.refused_decisions[0]
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                RecommendationWorkflow.decide, approve(pending.revision + 5)
+            )
+        assert refused.value.cause.type == "StaleRevision"
+        assert "current revision is 1" in refused.value.cause.message
+        still = await handle.query(RecommendationWorkflow.state)
+        assert still.status is RecommendationStatus.pending_review
 
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
-        final = await handle.result()
+        accepted = await handle.execute_update(
+            RecommendationWorkflow.decide, approve(pending.revision)
+        )
+        final = await finish(handle)
 
+    assert accepted.revision == 1 and accepted.reviewer == "alice"
     assert final.status is RecommendationStatus.completed
     assert final.decision.revision == 1
-    assert len(final.refused_decisions) == 1
-    assert scenario.store.events()[:2] == ["decision_refused", "approved"]
+    assert scenario.store.events()[0] == "approved"
     assert len(scenario.doubles.platform.executions) == 1
 
 
@@ -178,8 +187,8 @@ async def test_regeneration_is_bounded_and_the_last_attempt_is_kept(
     async with scenario.worker():
         handle = await scenario.start(policy=policy)
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, reject(pending.revision))
-        await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, reject(pending.revision))
+        await finish(handle)
 
     assert reasoner.calls["recommend"] == 1 + policy.max_regenerations
     assert reasoner.calls["critique"] == 1 + policy.max_regenerations
@@ -201,8 +210,8 @@ async def test_failed_optional_source_gives_a_degraded_recommendation(
     async with scenario.worker():
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
-        final = await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, approve(pending.revision))
+        final = await finish(handle)
 
     assert final.status is RecommendationStatus.completed
     assert platform.calls[names.COLLECT_COMPETITORS] == 3  # retried, then given up
@@ -222,8 +231,8 @@ async def test_flaky_campaign_source_is_retried_until_it_answers(
     async with scenario.worker():
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, reject(pending.revision))
-        final = await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, reject(pending.revision))
+        final = await finish(handle)
 
     assert platform.calls[names.COLLECT_CAMPAIGN] == 3
     assert final.status is RecommendationStatus.rejected
@@ -240,7 +249,7 @@ async def test_unknown_campaign_fails_the_run_and_records_why(env: WorkflowEnvir
     async with scenario.worker():
         handle = await scenario.start("nope")
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await finish(handle)
         state = await handle.query(RecommendationWorkflow.state)
 
     cause = failure.value.cause
@@ -265,9 +274,9 @@ async def test_rejected_action_on_the_platform_fails_the_run(env: WorkflowEnviro
     async with scenario.worker():
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
+        await handle.execute_update(RecommendationWorkflow.decide, approve(pending.revision))
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await finish(handle)
 
     assert failure.value.cause.type == names.ACTION_REJECTED
     assert len(platform.executions) == 1
@@ -292,7 +301,7 @@ async def test_guardrail_violation_fails_the_run_before_review(env: WorkflowEnvi
     async with scenario.worker():
         handle = await scenario.start()
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await finish(handle)
 
     assert failure.value.cause.type == "GuardrailViolation"
     assert "ghost" in failure.value.cause.message
@@ -308,7 +317,7 @@ async def test_auto_approval_executes_without_a_reviewer(env: WorkflowEnvironmen
     policy = fast_policy(auto_approval=AutoApprovalPolicy(enabled=True, min_confidence=0.85))
     async with scenario.worker():
         handle = await scenario.start(policy=policy)
-        final = await handle.result()
+        final = await finish(handle)
 
     assert final.status is RecommendationStatus.completed
     assert final.decision.reviewer == AUTO_APPROVAL_REVIEWER
@@ -326,8 +335,8 @@ async def test_continue_monitoring_executes_nothing_but_still_checks_the_outcome
     async with scenario.worker():
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(None))
-        final = await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, approve(None))
+        final = await finish(handle)
 
     assert final.status is RecommendationStatus.completed
     assert final.decision.revision == pending.revision  # "current revision" resolved
@@ -344,17 +353,20 @@ async def test_reanalysis_makes_a_new_revision_and_refuses_the_old_one(
         handle = await scenario.start()
         first = await wait_for_state(handle, pending_review)
 
-        await handle.signal(
-            RecommendationWorkflow.request_reanalysis,
+        sent_back = await handle.execute_update(
+            RecommendationWorkflow.reanalyze,
             ReanalysisRequest(reviewer="carol", feedback="new creative went live today"),
         )
+        assert sent_back.previous_revision == first.revision and sent_back.reanalyses == 1
         second = await wait_for_state(
             handle, lambda s: pending_review(s) and s.revision == first.revision + 1
         )
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(first.revision))
-        await wait_for_state(handle, lambda s: bool(s.refused_decisions))
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(second.revision))
-        final = await handle.result()
+        with pytest.raises(WorkflowUpdateFailedError) as stale:
+            await handle.execute_update(RecommendationWorkflow.decide, approve(first.revision))
+        await handle.execute_update(RecommendationWorkflow.decide, approve(second.revision))
+        final = await finish(handle)
+
+    assert stale.value.cause.type == "StaleRevision"
 
     assert final.status is RecommendationStatus.completed
     assert final.decision.revision == 2
@@ -363,7 +375,11 @@ async def test_reanalysis_makes_a_new_revision_and_refuses_the_old_one(
     assert scenario.doubles.platform.calls[names.MEASURE_CAMPAIGN] == 2  # before and after
     [request] = scenario.doubles.platform.executions
     assert request.idempotency_key.endswith(":r2")
-    assert scenario.store.events()[:3] == ["reanalysis_requested", "decision_refused", "approved"]
+    assert scenario.store.events()[:2] == ["reanalysis_requested", "approved"]
+    # The reasoner got the reviewer's words with the new analysis.
+    [feedback] = scenario.doubles.reasoner.steps[-1].reviewer_feedback
+    assert feedback.feedback == "new creative went live today" and feedback.revision == 1
+    assert final.reviewer_feedback == [feedback]
 
 
 async def test_cancelled_run_is_recorded_as_failed(env: WorkflowEnvironment) -> None:
@@ -373,7 +389,7 @@ async def test_cancelled_run_is_recorded_as_failed(env: WorkflowEnvironment) -> 
         await wait_for_state(handle, pending_review)
         await handle.cancel()
         with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+            await finish(handle)
 
     assert isinstance(failure.value.cause, CancelledError)
     last = scenario.store.last_state
@@ -439,8 +455,8 @@ async def test_without_a_decision_time_baseline_the_outcome_is_not_guessed(
     async with scenario.worker():
         handle = await scenario.start()
         pending = await wait_for_state(handle, pending_review)
-        await handle.signal(RecommendationWorkflow.submit_decision, approve(pending.revision))
-        final = await handle.result()
+        await handle.execute_update(RecommendationWorkflow.decide, approve(pending.revision))
+        final = await finish(handle)
 
     assert final.status is RecommendationStatus.completed
     assert final.execution is not None and final.execution.applied  # the action still ran

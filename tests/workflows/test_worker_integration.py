@@ -92,7 +92,7 @@ async def test_real_worker_runs_a_campaign_from_analysis_to_outcome(
     assert rec.supporting_evidence and 0 <= rec.confidence <= 1
 
     decision = Decision(decision=DecisionKind.approved, reviewer="alice", revision=pending.revision)
-    await handle.signal(RecommendationWorkflow.submit_decision, decision)
+    await handle.execute_update(RecommendationWorkflow.decide, decision)
     final = await handle.result()
 
     assert final.status is RecommendationStatus.completed

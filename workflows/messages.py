@@ -1,0 +1,25 @@
+"""Names of the workflows' types, updates, signals and queries: the contract with the API, the
+Temporal UI/CLI and between the two workflows (docs/ARCHITECTURE.md, "Workflows")."""
+
+from __future__ import annotations
+
+RECOMMENDATION_WORKFLOW = "RecommendationWorkflow"
+# Updates (a refusal is an error answered to the caller, never a silent no-op).
+DECIDE = "decide"
+REANALYZE = "reanalyze"
+# Query.
+STATE = "state"
+# Signals of runs started before decisions became updates (see RecommendationWorkflow).
+LEGACY_DECISION_SIGNAL = "submit_decision"
+LEGACY_REANALYSIS_SIGNAL = "request_reanalysis"
+# The campaign's change queue answers a queued plan with this signal (workflow to workflow).
+CHANGE_OUTCOME = "change_outcome"
+
+CAMPAIGN_CHANGES_WORKFLOW = "CampaignChangesWorkflow"
+SUBMIT_CHANGE = "submit_change"  # signal (signal-with-start by submit_campaign_change)
+CHANGES_QUERY = "changes"
+
+
+def campaign_changes_id(campaign_id: str) -> str:
+    """Workflow id of a campaign's change queue: one per campaign, findable in the UI."""
+    return f"campaign-changes-{campaign_id}"
