@@ -37,6 +37,7 @@ from store.repository import RecommendationRecord, Store
 
 log = logging.getLogger("api.recommendations")
 
+
 def new_recommendation_id(campaign_id: str) -> str:
     return f"rec-{campaign_id}-{uuid.uuid4().hex[:8]}"
 

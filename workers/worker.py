@@ -95,9 +95,7 @@ async def run_worker(
         async with httpx.AsyncClient(
             base_url=settings.ad_platform_url, timeout=settings.ad_platform_timeout_seconds
         ) as http_client:
-            activities = build_activities(
-                settings, store, http_client, client, reasoner=reasoner
-            )
+            activities = build_activities(settings, store, http_client, client, reasoner=reasoner)
             worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
             async with worker:
                 log.info(

@@ -25,9 +25,7 @@ def upgrade() -> None:
         sa.Column("state_seq", sa.Integer(), nullable=False, server_default="0"),
     )
     # The cooldown looks up a campaign's latest applied change.
-    op.create_index(
-        "ix_executions_campaign_executed", "executions", ["campaign_id", "executed_at"]
-    )
+    op.create_index("ix_executions_campaign_executed", "executions", ["campaign_id", "executed_at"])
     op.create_table(
         "change_premises",
         sa.Column("idempotency_key", sa.String(256), nullable=False),
