@@ -12,6 +12,7 @@ COPY store store
 COPY simulator simulator
 COPY evals evals
 COPY prompts prompts
+COPY telemetry telemetry
 COPY settings.py ./
 RUN pip install --no-cache-dir . && useradd --create-home agent
 USER agent

@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.lifecycle import AnalyzeInput, Decision, LifecycleState, ReanalysisRequest
 from settings import Settings
+from telemetry import tracing
 from workflows.search_attributes import start_search_attributes
 
 log = logging.getLogger("api.temporal")
@@ -46,6 +47,7 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key,
         tls=settings.temporal_tls,
         data_converter=pydantic_data_converter,
+        interceptors=tracing.temporal_interceptors(),
         lazy=True,
     )
 
