@@ -79,3 +79,9 @@ def test_every_alert_links_to_its_runbook_section() -> None:
 def _anchor(heading: str) -> str:
     """GitHub's anchor for a markdown heading."""
     return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def test_the_compose_prometheus_config_is_valid_and_loads_the_rules(promtool: str) -> None:
+    result = run(promtool, "check", "config", str(RULES.parent / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 1 rule files found" in result.stdout + result.stderr
