@@ -12,7 +12,9 @@ COPY store store
 COPY simulator simulator
 COPY evals evals
 COPY prompts prompts
+COPY telemetry telemetry
 COPY settings.py ./
-RUN pip install --no-cache-dir . && useradd --create-home agent
-USER agent
+# A numeric user, so Kubernetes can check runAsNonRoot (the Helm chart runs as 10001).
+RUN pip install --no-cache-dir . && useradd --uid 10001 --create-home agent
+USER 10001
 CMD ["python", "-m", "api"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +59,10 @@ class Settings(BaseSettings):
     temporal_tls: bool = False
     max_cached_workflows: int = Field(default=2000, ge=1)
     max_concurrent_activities: int = Field(default=100, ge=1)
+    # Worker versioning: both set, the worker polls as this version of this worker deployment
+    # (the Helm chart sets them from the image tag); unset, it is an unversioned worker.
+    temporal_deployment_name: str | None = None
+    temporal_build_id: str | None = None
 
     # Storage
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'agent.db'}"
@@ -107,6 +112,15 @@ class Settings(BaseSettings):
     change_cooldown_seconds: float = Field(default=72 * 3600, ge=0)
     max_approval_age_seconds: float = Field(default=24 * 3600, gt=0)
     max_reanalyses: int = Field(default=5, ge=0)
+
+    # Traces (OpenTelemetry; standard variable names). none: no tracing; console: spans on
+    # stdout; otlp: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (base URL, /v1/traces added).
+    otel_traces_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_exporter_otlp_endpoint: str = "http://localhost:4318"
+    otel_service_name: str | None = Field(default=None, description="default: per process")
+    # LLM spans carry model, tokens, cost and prompt version; the prompt and answer text only
+    # when this is true (they contain campaign data).
+    otel_instrumentation_genai_capture_message_content: bool = False
 
     # API
     api_host: str = "127.0.0.1"

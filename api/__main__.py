@@ -16,7 +16,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Serve the marketing reasoning agent API. Configuration comes from the environment "
             "(.env is read too): API_KEYS='key:role:name,...' or API_KEYS_FILE (required), "
             "RATE_LIMIT, DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, "
-            "TEMPORAL_TASK_QUEUE, DEDUP_WINDOW_HOURS."
+            "TEMPORAL_TASK_QUEUE, DEDUP_WINDOW_HOURS, OTEL_TRACES_EXPORTER (none, console, "
+            "otlp), OTEL_EXPORTER_OTLP_ENDPOINT."
         ),
     )
     parser.add_argument(
@@ -37,10 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     from api.app import create_app
     from api.auth import ConfigurationError
     from api.logs import configure_logging
+    from telemetry import tracing
 
     configure_logging(args.log_level)
+    settings = get_settings()
+    traces = tracing.setup(settings, tracing.API_SERVICE, make_global=True)
     try:
-        app = create_app(get_settings())
+        app = create_app(settings)
     except ConfigurationError as exc:
         print(f"api: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         access_log=False,
         log_level=args.log_level,
     )
+    if traces is not None:
+        traces.shutdown()  # export what is still buffered
     return 0
 
 

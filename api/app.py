@@ -24,6 +24,7 @@ from api.routers import campaigns, ops, recommendations
 from api.state import Services
 from settings import Settings, get_settings
 from store.repository import Store, open_store
+from telemetry import tracing
 
 log = logging.getLogger("api")
 
@@ -71,6 +72,7 @@ def create_app(
     app.include_router(recommendations.router)
     app.include_router(campaigns.router)
     app.include_router(ops.router)
+    tracing.instrument_app(app)
     log.info(
         "api configured",
         extra={"api_keys": len(services.keyring), "rate_limit": services.limiter.description},

@@ -28,6 +28,7 @@ from domain.lifecycle import (
     ReanalysisRequest,
 )
 from settings import Settings
+from telemetry import tracing
 from workflows import messages
 from workflows.search_attributes import start_search_attributes
 
@@ -66,6 +67,7 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key,
         tls=settings.temporal_tls,
         data_converter=pydantic_data_converter,
+        interceptors=tracing.temporal_interceptors(),
         lazy=True,
     )
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -49,7 +50,7 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
     if is_sqlite(parsed):
         return _create_sqlite_engine(parsed, options)
     # pre_ping: a PostgreSQL restart or failover must not surface as errors on stale connections.
-    return create_async_engine(parsed, **{"pool_pre_ping": True, **options})
+    return _create_async_engine(parsed, **{"pool_pre_ping": True, **options})
 
 
 def _create_sqlite_engine(url: URL, options: dict[str, Any]) -> AsyncEngine:
@@ -59,9 +60,15 @@ def _create_sqlite_engine(url: URL, options: dict[str, Any]) -> AsyncEngine:
         options["poolclass"] = StaticPool
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **options)
+    engine = _create_async_engine(url, **options)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def _create_async_engine(url: URL, **options: Any) -> AsyncEngine:
+    # Looked up at call time: with tracing on, OpenTelemetry's SQLAlchemy instrumentation has
+    # wrapped sqlalchemy.ext.asyncio.create_async_engine, and the engine must come from that.
+    return sa_asyncio.create_async_engine(url, **options)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

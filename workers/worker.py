@@ -18,15 +18,17 @@ from typing import Any
 
 import httpx
 from temporalio.client import Client
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities import build_activities, metrics
 from activities.llm.prompts import PromptRegistry
 from activities.reasoning import Reasoner, build_reasoner, close_reasoner
 from settings import ConfigurationError, Settings, get_settings
 from store.repository import open_store
+from telemetry import tracing
 from workers.logs import configure_json_logging
 from workflows.campaign_changes import CampaignChangesWorkflow
 from workflows.recommendation import RecommendationWorkflow
@@ -48,6 +50,7 @@ async def connect_client(settings: Settings, *, runtime: Runtime | None = None) 
         tls=True if settings.temporal_tls else None,
         data_converter=pydantic_data_converter,
         runtime=runtime,
+        interceptors=tracing.temporal_interceptors(),
     )
 
 
@@ -67,6 +70,28 @@ def build_worker(
         max_cached_workflows=settings.max_cached_workflows,
         max_concurrent_activities=settings.max_concurrent_activities,
         graceful_shutdown_timeout=graceful_shutdown,
+        deployment_config=deployment_config(settings),
+    )
+
+
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker versioning when TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID are both set.
+
+    Workflows default to AUTO_UPGRADE: they move to the deployment's current version on their
+    next task, which is safe because every workflow change is guarded by ``workflow.patched``
+    (pinning would keep a 6-day run on an old build that the next deploy removes)."""
+    name, build_id = settings.temporal_deployment_name, settings.temporal_build_id
+    if not name and not build_id:
+        return None
+    if not (name and build_id):
+        raise ConfigurationError(
+            "set both TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_BUILD_ID for worker versioning, "
+            "or neither"
+        )
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(deployment_name=name, build_id=build_id),
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
     )
 
 
@@ -87,6 +112,7 @@ async def run_worker(
     graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
 ) -> None:
     """Run until ``stop`` is set (forever without one). Usable in-process by tests."""
+    deployment_config(settings)  # refuse a half-configured version before connecting
     reasoner = reasoner or prepare_reasoner(settings)
     client = client or await connect_client(settings)
     stop = stop or asyncio.Event()
@@ -119,8 +145,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description=(
             "Temporal worker of the marketing reasoning agent. Configured by environment "
             "variables (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, "
-            "TEMPORAL_API_KEY, TEMPORAL_TLS, DATABASE_URL, AD_PLATFORM_URL, REASONER, "
-            "MAX_CACHED_WORKFLOWS, ...; see settings.py) or a .env file."
+            "TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_BUILD_ID, "
+            "DATABASE_URL, AD_PLATFORM_URL, REASONER, MAX_CACHED_WORKFLOWS, "
+            "OTEL_TRACES_EXPORTER (none, console, otlp), OTEL_EXPORTER_OTLP_ENDPOINT, ...; "
+            "see settings.py) or a .env file."
         ),
     )
     parser.add_argument("--log-level", default="INFO", help="root log level (default INFO)")
@@ -152,20 +180,26 @@ async def _main(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    deployment_config(settings)
     reasoner = prepare_reasoner(settings)
     if args.app_metrics_bind:
         metrics.serve(args.app_metrics_bind)
     runtime = None
     if args.metrics_bind:
         runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(args.metrics_bind)))
-    client = await connect_client(settings, runtime=runtime)
-    await run_worker(
-        settings,
-        stop=stop,
-        client=client,
-        reasoner=reasoner,
-        graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
-    )
+    traces = tracing.setup(settings, tracing.WORKER_SERVICE, make_global=True)
+    try:
+        client = await connect_client(settings, runtime=runtime)
+        await run_worker(
+            settings,
+            stop=stop,
+            client=client,
+            reasoner=reasoner,
+            graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
+        )
+    finally:
+        if traces is not None:
+            traces.shutdown()  # export what is still buffered
 
 
 def main(argv: Sequence[str] | None = None) -> None:

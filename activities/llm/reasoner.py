@@ -307,7 +307,7 @@ def guardrail_problems(rec: Recommendation, step: ReasoningStep) -> list[str]:
 
 def _labels(question: Question[Any]) -> CallLabels:
     prompt = question.prompt
-    return CallLabels(prompt.operation, prompt.version, question.complexity)
+    return CallLabels(prompt.operation, prompt.version, question.complexity, prompt.name)
 
 
 def _accept(reply: StructuredReply, question: Question[T]) -> tuple[T, dict[str, Any]]:

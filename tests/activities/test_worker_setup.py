@@ -10,12 +10,13 @@ import httpx
 import pytest
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.common import VersioningBehavior
 
 from activities import build_activities
-from settings import Settings
+from settings import ConfigurationError, Settings
 from tests.workflows.doubles import MemoryStore
 from workers.logs import TemporalContextFilter, configure_json_logging
-from workers.worker import parse_args
+from workers.worker import deployment_config, parse_args
 from workflows.activity_names import ALL_ACTIVITY_NAMES
 
 
@@ -71,3 +72,16 @@ def test_activity_log_records_get_the_activity_type() -> None:
         "collect_campaign",
         2,
     )
+
+
+def test_worker_versioning_needs_both_the_deployment_name_and_the_build_id() -> None:
+    assert deployment_config(Settings()) is None
+    config = deployment_config(
+        Settings(temporal_deployment_name="marketing-agent", temporal_build_id="1.4.0")
+    )
+    assert config is not None and config.use_worker_versioning
+    assert config.version.to_canonical_string() == "marketing-agent.1.4.0"
+    # AUTO_UPGRADE: runs move to the current build; workflow.patched keeps them replayable.
+    assert config.default_versioning_behavior is VersioningBehavior.AUTO_UPGRADE
+    with pytest.raises(ConfigurationError, match="TEMPORAL_BUILD_ID"):
+        deployment_config(Settings(temporal_deployment_name="marketing-agent"))

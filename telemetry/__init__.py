@@ -1,0 +1,1 @@
+"""Process telemetry shared by the API and the worker (OpenTelemetry traces)."""
