@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from activities.collectors import AdPlatformCollectors
 from activities.execution import ExecutionActivities
 from activities.persistence import PersistenceActivities
 from activities.reasoning import Reasoner, ReasoningActivities, build_reasoner
 
 if TYPE_CHECKING:
+    from platforms.port import AdPlatform
     from settings import Settings
     from store.repository import Store
 
@@ -20,15 +19,16 @@ if TYPE_CHECKING:
 def build_activities(
     settings: Settings,
     store: Store,
-    http_client: httpx.AsyncClient,
+    platform: AdPlatform,
     *,
     reasoner: Reasoner | None = None,
 ) -> list[Callable[..., Any]]:
-    """All activities the worker registers; ``http_client`` is based at the ad platform URL."""
-    collectors = AdPlatformCollectors(http_client, on_campaign=store.upsert_campaign)
+    """All activities the worker registers; ``platform`` is the ad-platform port
+    (``platforms.registry.open_platform``)."""
+    collectors = AdPlatformCollectors(platform, on_campaign=store.upsert_campaign)
     reasoning = ReasoningActivities(reasoner or build_reasoner(settings))
     persistence = PersistenceActivities(store)
-    execution = ExecutionActivities(http_client)
+    execution = ExecutionActivities(platform)
     return [
         collectors.collect_campaign,
         collectors.collect_creatives,

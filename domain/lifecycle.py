@@ -133,6 +133,11 @@ class ExecutionResult(BaseModel):
     after: dict = Field(default_factory=dict)
     executed_at: datetime
     message: str = ""
+    # Set when the platform cannot perform the action: what a person should do in its UI.
+    # The recommendation stands; nothing was changed (applied is False).
+    manual_instructions: str | None = None
+    # The platform's id of every call the execution made (dry run, reads, write), for the audit.
+    request_ids: list[str] = Field(default_factory=list)
 
 
 class Outcome(BaseModel):

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -24,6 +23,8 @@ from temporalio.worker import Worker
 from activities import build_activities, metrics
 from activities.llm.prompts import PromptRegistry
 from activities.reasoning import Reasoner, build_reasoner, close_reasoner
+from platforms.port import AdPlatform
+from platforms.registry import PlatformConfigurationError, open_platform
 from settings import ConfigurationError, Settings, get_settings
 from store.repository import open_store
 from workers.logs import configure_json_logging
@@ -80,33 +81,42 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     client: Client | None = None,
     reasoner: Reasoner | None = None,
+    platform: AdPlatform | None = None,
     graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
 ) -> None:
     """Run until ``stop`` is set (forever without one). Usable in-process by tests."""
     reasoner = reasoner or prepare_reasoner(settings)
+    platform = platform or prepare_platform(settings)
     client = client or await connect_client(settings)
     stop = stop or asyncio.Event()
     store = await open_store(settings.database_url, migrate=True)
     try:
-        async with httpx.AsyncClient(
-            base_url=settings.ad_platform_url, timeout=settings.ad_platform_timeout_seconds
-        ) as http_client:
-            activities = build_activities(settings, store, http_client, reasoner=reasoner)
-            worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
-            async with worker:
-                log.info(
-                    "Worker polling task queue %s on %s (namespace %s, reasoner %s)",
-                    settings.temporal_task_queue,
-                    settings.temporal_address,
-                    settings.temporal_namespace,
-                    reasoner.name,
-                )
-                await stop.wait()
-                log.info("Stopping: finishing running activities (up to %s)", graceful_shutdown)
+        activities = build_activities(settings, store, platform, reasoner=reasoner)
+        worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
+        async with worker:
+            log.info(
+                "Worker polling task queue %s on %s (namespace %s, reasoner %s, ad platform %s)",
+                settings.temporal_task_queue,
+                settings.temporal_address,
+                settings.temporal_namespace,
+                reasoner.name,
+                platform.name,
+            )
+            await stop.wait()
+            log.info("Stopping: finishing running activities (up to %s)", graceful_shutdown)
     finally:
         await close_reasoner(reasoner)
+        await platform.aclose()
         await store.close()
     log.info("Worker stopped")
+
+
+def prepare_platform(settings: Settings) -> AdPlatform:
+    """The ad-platform adapter(s) the settings name; ConfigurationError names what is missing."""
+    try:
+        return open_platform(settings.platforms_config())
+    except PlatformConfigurationError as err:
+        raise ConfigurationError(str(err)) from err
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -115,7 +125,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         description=(
             "Temporal worker of the marketing reasoning agent. Configured by environment "
             "variables (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, "
-            "TEMPORAL_API_KEY, TEMPORAL_TLS, DATABASE_URL, AD_PLATFORM_URL, REASONER, "
+            "TEMPORAL_API_KEY, TEMPORAL_TLS, DATABASE_URL, AD_PLATFORM, AD_PLATFORM_URL, "
+            "GOOGLE_ADS_*, META_*, REASONER, "
             "MAX_CACHED_WORKFLOWS, ...; see settings.py) or a .env file."
         ),
     )
@@ -149,6 +160,7 @@ async def _main(args: argparse.Namespace) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     reasoner = prepare_reasoner(settings)
+    platform = prepare_platform(settings)
     if args.app_metrics_bind:
         metrics.serve(args.app_metrics_bind)
     runtime = None
@@ -160,6 +172,7 @@ async def _main(args: argparse.Namespace) -> None:
         stop=stop,
         client=client,
         reasoner=reasoner,
+        platform=platform,
         graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
     )
 

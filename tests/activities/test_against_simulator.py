@@ -14,11 +14,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import http_errors
+from activities import platform_errors as errors
 from activities.collectors import AdPlatformCollectors
 from activities.execution import ExecutionActivities
 from domain.lifecycle import ActionRequest
 from domain.recommendation import ActionParameters, ActionType
+from platforms.simulator import SimulatorPlatform
 from simulator.app import create_app
 from workflows import activity_names as names
 
@@ -53,7 +54,9 @@ def attempt(number: int) -> ActivityEnvironment:
 
 async def collect_error(client: httpx.AsyncClient, campaign_id: str = CAMPAIGN) -> ApplicationError:
     with pytest.raises(ApplicationError) as err:
-        await ActivityEnvironment().run(AdPlatformCollectors(client).collect_campaign, campaign_id)
+        await ActivityEnvironment().run(
+            AdPlatformCollectors(SimulatorPlatform(client)).collect_campaign, campaign_id
+        )
     return err.value
 
 
@@ -61,7 +64,7 @@ async def collect_error(client: httpx.AsyncClient, campaign_id: str = CAMPAIGN) 
 
 
 async def test_every_source_of_a_seeded_campaign_is_collected(platform: httpx.AsyncClient) -> None:
-    collectors = AdPlatformCollectors(platform)
+    collectors = AdPlatformCollectors(SimulatorPlatform(platform))
     env = ActivityEnvironment()
 
     campaign = await env.run(collectors.collect_campaign, CAMPAIGN)
@@ -89,10 +92,10 @@ async def test_malformed_answer_is_retryable_and_the_retry_succeeds(
     await inject(platform, "metrics", "malformed", count=1)
 
     error = await collect_error(platform)
-    assert error.type == http_errors.MALFORMED_RESPONSE and not error.non_retryable
+    assert error.type == errors.MALFORMED_RESPONSE and not error.non_retryable
 
     retried = await ActivityEnvironment().run(
-        AdPlatformCollectors(platform).collect_campaign, CAMPAIGN
+        AdPlatformCollectors(SimulatorPlatform(platform)).collect_campaign, CAMPAIGN
     )
     assert retried.campaign_id == CAMPAIGN
 
@@ -101,14 +104,14 @@ async def test_malformed_answer_is_retryable_and_the_retry_succeeds(
 async def test_platform_errors_are_retryable(platform: httpx.AsyncClient, kind: str) -> None:
     await inject(platform, "/campaigns/*/metrics", kind)
     error = await collect_error(platform)
-    assert error.type == http_errors.AD_PLATFORM_ERROR and not error.non_retryable
+    assert error.type == errors.AD_PLATFORM_ERROR and not error.non_retryable
 
 
 async def test_a_failing_optional_source_does_not_touch_the_others(
     platform: httpx.AsyncClient,
 ) -> None:
     await inject(platform, "competitors", "error", count=5)
-    collectors = AdPlatformCollectors(platform)
+    collectors = AdPlatformCollectors(SimulatorPlatform(platform))
     env = ActivityEnvironment()
 
     with pytest.raises(ApplicationError):
@@ -136,7 +139,7 @@ async def mutations(client: httpx.AsyncClient) -> list[dict]:
 async def test_execution_applies_once_and_audits_before_and_after(
     platform: httpx.AsyncClient,
 ) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(SimulatorPlatform(platform))
     settings_before = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()
 
     result = await attempt(1).run(execution.execute_action, bid_request("rec-1:r1"))
@@ -150,7 +153,7 @@ async def test_execution_applies_once_and_audits_before_and_after(
 
 
 async def test_a_retried_execution_does_not_apply_twice(platform: httpx.AsyncClient) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(SimulatorPlatform(platform))
     first = await attempt(1).run(execution.execute_action, bid_request("rec-2:r1"))
 
     again = await attempt(2).run(execution.execute_action, bid_request("rec-2:r1"))
@@ -164,7 +167,7 @@ async def test_a_retried_execution_does_not_apply_twice(platform: httpx.AsyncCli
 async def test_a_retried_pause_is_not_refused_by_its_own_first_write(
     platform: httpx.AsyncClient,
 ) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(SimulatorPlatform(platform))
     pause = bid_request("rec-3:r1").model_copy(
         update={"action": ActionType.campaign_pause, "parameters": ActionParameters()}
     )
@@ -183,7 +186,7 @@ async def test_a_retried_pause_is_not_refused_by_its_own_first_write(
 async def test_an_invalid_action_is_refused_before_anything_changes(
     platform: httpx.AsyncClient,
 ) -> None:
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(SimulatorPlatform(platform))
     with pytest.raises(ApplicationError) as err:
         await attempt(1).run(execution.execute_action, bid_request("rec-4:r1", change_pct=-100))
 
@@ -196,7 +199,7 @@ async def test_execution_survives_a_platform_error_by_retrying(
     platform: httpx.AsyncClient,
 ) -> None:
     await inject(platform, "actions", "error", count=1)
-    execution = ExecutionActivities(platform)
+    execution = ExecutionActivities(SimulatorPlatform(platform))
 
     with pytest.raises(ApplicationError) as err:
         await attempt(1).run(execution.execute_action, bid_request("rec-5:r1"))

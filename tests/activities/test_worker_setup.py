@@ -6,11 +6,11 @@ import io
 import json
 import logging
 
-import httpx
 import pytest
 from temporalio import activity, workflow
 
 from activities import build_activities
+from platforms.simulator import SimulatorPlatform
 from settings import Settings
 from tests.workflows.doubles import MemoryStore
 from workers.logs import TemporalContextFilter, configure_json_logging
@@ -19,8 +19,9 @@ from workflows.activity_names import ALL_ACTIVITY_NAMES
 
 
 async def test_every_activity_the_workflow_calls_is_registered() -> None:
-    async with httpx.AsyncClient(base_url="http://ad-platform.invalid") as client:
-        activities = build_activities(Settings(), MemoryStore(), client)  # type: ignore[arg-type]
+    platform = SimulatorPlatform.connect("http://ad-platform.invalid", 1.0)
+    activities = build_activities(Settings(), MemoryStore(), platform)  # type: ignore[arg-type]
+    await platform.aclose()
     names = {fn.__temporal_activity_definition.name for fn in activities}  # type: ignore[attr-defined]
     assert names == ALL_ACTIVITY_NAMES
 
