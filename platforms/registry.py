@@ -12,8 +12,6 @@ Google Ads or Meta libraries.
 
 from __future__ import annotations
 
-import asyncio
-
 from domain.context import (
     AudienceData,
     CampaignMetrics,
@@ -25,6 +23,7 @@ from domain.platform import CampaignSettings, CampaignSummary
 from domain.recommendation import ActionParameters, ActionType
 from platforms.config import PlatformName, PlatformsConfig
 from platforms.port import ActionOutcome, AdPlatform
+from platforms.tasks import all_of
 
 
 class PlatformConfigurationError(ValueError):
@@ -90,7 +89,7 @@ class PlatformRouter:
         return self._adapters[name]
 
     async def list_campaigns(self) -> list[CampaignSummary]:
-        lists = await asyncio.gather(*(a.list_campaigns() for a in self._adapters.values()))
+        lists = await all_of(*(a.list_campaigns() for a in self._adapters.values()))
         return [campaign for campaigns in lists for campaign in campaigns]
 
     async def campaign_metrics(self, campaign_id: str, days: int) -> CampaignMetrics:

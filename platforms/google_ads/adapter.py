@@ -13,7 +13,6 @@ reads whether that label exists: if it does, the change is in place and nothing 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +36,7 @@ from platforms.google_ads.wire import GoogleAdsWire
 from platforms.port import ActionOutcome
 from platforms.registry import split_campaign_id
 from platforms.reports import Period, Totals, periods
+from platforms.tasks import all_of
 
 PLATFORM = "google_ads"
 MICROS = 1_000_000
@@ -113,7 +113,7 @@ class GoogleAdsPlatform:
     async def campaign_metrics(self, campaign_id: str, days: int) -> CampaignMetrics:
         customer, campaign = self._ids(campaign_id)
         current, previous = periods(self._today(), days)
-        account, daily = await asyncio.gather(
+        account, daily = await all_of(
             read_account(self._wire, customer, campaign),
             self._daily(customer, campaign, Period(previous.start, current.end)),
         )
@@ -137,7 +137,7 @@ class GoogleAdsPlatform:
         today = self._today()
         current, previous = periods(today, days)
         lookback = Period(today - timedelta(days=CREATIVE_LOOKBACK_DAYS), current.end)
-        account, rows, reach_now, reach_before = await asyncio.gather(
+        account, rows, reach_now, reach_before = await all_of(
             read_account(self._wire, customer, campaign),
             self._wire.search(
                 customer,
@@ -195,7 +195,7 @@ class GoogleAdsPlatform:
             (reach_before, frequency_before),
             segments,
             breakdowns,
-        ) = await asyncio.gather(
+        ) = await all_of(
             self._reach(customer, campaign, current),
             self._reach(customer, campaign, previous),
             self._account_campaigns(customer, current),
@@ -237,7 +237,7 @@ class GoogleAdsPlatform:
         customer, campaign = self._ids(campaign_id)
         today = self._today()
         window = Period(today - timedelta(days=days), today - timedelta(days=1))
-        daily, changed = await asyncio.gather(
+        daily, changed = await all_of(
             self._daily(customer, campaign, window),
             self._changes(customer, campaign, today, min(days, CHANGE_EVENT_MAX_DAYS)),
         )
@@ -377,7 +377,7 @@ class GoogleAdsPlatform:
         """Spend and conversions by age, gender (ad group criteria) and device."""
         during = f"AND segments.date BETWEEN '{period.start}' AND '{period.end}'"
         metrics = "metrics.cost_micros, metrics.conversions"
-        age, gender, device = await asyncio.gather(
+        age, gender, device = await all_of(
             self._wire.search(
                 customer,
                 f"SELECT ad_group_criterion.age_range.type, {metrics} FROM age_range_view "

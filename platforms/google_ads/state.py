@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from platforms.errors import ErrorKind, PlatformError
 from platforms.google_ads.wire import GoogleAdsWire
+from platforms.tasks import all_of
 
 MICROS = 1_000_000
 # Bidding strategies whose bid the adapter can move: ad group CPC bids, or a target CPA.
@@ -145,7 +145,7 @@ async def read_account(
                 "ORDER BY campaign.id",
             )
         )
-    results = await asyncio.gather(*queries)
+    results = await all_of(*queries)
     if not results[0]:
         raise PlatformError(
             ErrorKind.not_found,

@@ -39,8 +39,9 @@ from google.auth.credentials import AnonymousCredentials
 from google.protobuf import duration_pb2, field_mask_pb2
 
 from tests.fakes import gaql
-from tests.fakes.google_ads_account import (
+from tests.fakes.google_ads_account import (  # noqa: F401 - CUSTOMER_ID for callers
     AGE_SHARES,
+    CUSTOMER_ID,
     DEVICE_SHARES,
     GENDER_SHARES,
     Account,
@@ -168,9 +169,13 @@ class FakeGoogleAds:
                 ],
             )
 
-    def take_fault(self, method: str) -> Fault | None:
+    def take_fault(self, method: str, *, writing: bool = True) -> Fault | None:
+        """The next fault for this method; a dry run (``writing=False``) cannot lose a change,
+        so it leaves dropped-answer faults for the real write."""
         with self.lock:
             for fault in self.faults:
+                if fault.kind == "drop_after_apply" and not writing:
+                    continue
                 if fault.method == method and fault.count > 0:
                     fault.count -= 1
                     return fault
@@ -687,14 +692,14 @@ class GoogleAdsServicer:
         request_id = self._begin("Mutate", context)
         try:
             self.fake.authenticate(dict(context.invocation_metadata()))
-            fault = self.fake.take_fault("Mutate")
+            fault = self.fake.take_fault("Mutate", writing=not request.validate_only)
             if fault and fault.kind == "latency":
                 time.sleep(fault.latency_seconds)
                 fault = None
             if fault and fault.kind != "drop_after_apply":
                 _raise_fault(fault)
             response = self.fake.mutate(request, request_id)
-            if fault and not request.validate_only:
+            if fault:
                 # The change is in; the answer is lost on the way back.
                 raise Abort(grpc.StatusCode.UNAVAILABLE, "Connection reset by peer")
         except Abort as abort:
