@@ -47,3 +47,35 @@ async def google(google_server) -> AsyncIterator[GoogleAdsPlatform]:  # noqa: AN
     platform = GoogleAdsPlatform(google_config(google_server))
     yield platform
     await platform.aclose()
+
+
+# ----------------------------------------------------------------------------- Meta
+
+from platforms.config import MetaConfig  # noqa: E402
+from platforms.meta import MetaPlatform  # noqa: E402
+from tests.fakes import meta_graph as fake_meta  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def graph_server() -> Iterator[fake_meta.RunningGraph]:
+    running = fake_meta.start()
+    yield running
+    running.stop()
+
+
+def meta_config(server: fake_meta.RunningGraph, **changes: object) -> MetaConfig:
+    config = MetaConfig(
+        access_token=SecretStr(fake_meta.ACCESS_TOKEN),
+        ad_account_id=f"act_{fake_meta.ACCOUNT_ID}",
+        graph_url=server.url,
+        timeout_seconds=10,
+    )
+    return config.model_copy(update=changes)
+
+
+@pytest.fixture
+async def meta(graph_server) -> AsyncIterator[MetaPlatform]:  # noqa: ANN001
+    graph_server.fake.reset()
+    platform = MetaPlatform(meta_config(graph_server))
+    yield platform
+    await platform.aclose()
