@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -58,14 +59,26 @@ class MetaWire:
         except FacebookRequestError as err:
             raise _from_request_error(err, what) from err
         except requests.Timeout as err:
-            raise PlatformError(ErrorKind.unavailable, f"Meta {what} timed out: {err}") from err
+            raise PlatformError(
+                ErrorKind.unavailable, f"Meta {what} timed out: {redacted(err)}"
+            ) from err
         except requests.RequestException as err:
-            raise PlatformError(ErrorKind.unavailable, f"Meta {what} failed: {err!r}") from err
+            raise PlatformError(
+                ErrorKind.unavailable, f"Meta {what} failed: {type(err).__name__}: {redacted(err)}"
+            ) from err
         except FacebookError as err:
             raise PlatformError(ErrorKind.malformed, f"Meta {what}: {err}") from err
 
     def close(self) -> None:
         self._session.requests.close()
+
+
+def redacted(err: Exception) -> str:
+    """The error's text without the credentials ``requests`` puts in URLs it quotes."""
+    return _CREDENTIALS.sub(r"\1=REDACTED", str(err))
+
+
+_CREDENTIALS = re.compile(r"(access_token|appsecret_proof)=[^&\s'\")]+")
 
 
 def _record_trace_id(response: requests.Response, *args: Any, **kwargs: Any) -> None:

@@ -20,6 +20,7 @@ from domain.lifecycle import ActionRequest
 from domain.recommendation import ActionParameters, ActionType
 from platforms.meta import MetaPlatform
 from platforms.meta.wire import advised_delay
+from tests.fakes import meta_graph as fake_meta
 from tests.fakes.meta_graph import Fault
 from tests.platforms.conftest import meta_config
 from workflows import activity_names as names
@@ -233,6 +234,7 @@ async def test_a_dropped_answer_is_retried_without_a_second_mutation(meta, graph
     with pytest.raises(ApplicationError) as err:
         await execute(meta, req)
     assert err.value.type == errors.AD_PLATFORM_UNAVAILABLE and not err.value.non_retryable
+    assert fake_meta.ACCESS_TOKEN not in err.value.message  # the URL's token is redacted
     assert len(graph_server.fake.mutations) == 1  # it landed; the answer was lost
 
     again = await execute(meta, req, number=2, details=({"before": {"status": "active"}},))
@@ -314,3 +316,19 @@ def test_the_advised_delay_is_read_from_every_usage_header() -> None:
     assert advised_delay(headers) == 300.0
     assert advised_delay({"x-app-usage": '{"call_count": 90}'}) is None
     assert advised_delay({"x-business-use-case-usage": "not json"}) is None
+
+
+async def test_an_unreachable_graph_is_retryable_and_never_shows_the_token(graph_server):
+    from tests.e2e.conftest import free_port
+
+    platform = MetaPlatform(meta_config(graph_server, graph_url=f"http://127.0.0.1:{free_port()}"))
+    try:
+        with pytest.raises(ApplicationError) as err:
+            await ActivityEnvironment().run(
+                AdPlatformCollectors(platform).collect_campaign, PROSPECTING
+            )
+    finally:
+        await platform.aclose()
+    assert err.value.type == errors.AD_PLATFORM_UNAVAILABLE and not err.value.non_retryable
+    assert "access_token=REDACTED" in err.value.message
+    assert fake_meta.ACCESS_TOKEN not in err.value.message
