@@ -14,6 +14,7 @@ Run alone: ``python -m tests.fakes.google_ads --grpc-port P --http-port Q --ca-f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import threading
@@ -59,6 +60,7 @@ CLIENT_SECRET = "fake-client-secret"
 REFRESH_TOKEN = "fake-refresh-token"
 MIN_MICROS = 10_000
 _CA = trustme.CA()
+WRITE_FAULTS = ("drop_after_apply", "latency")
 
 # Ratios the API derives for a date range from additive quantities.
 _RATIOS: dict[str, Callable[[dict[str, float]], float]] = {
@@ -110,10 +112,22 @@ class FakeGoogleAds:
     mutations: list[dict] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     refresh_token_expired: bool = False
+    writes_in_flight: int = 0
     issued_tokens: set[str] = field(default_factory=set)
     calls: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Count a write in progress (the e2e kills a worker while one is)."""
+        with self.lock:
+            self.writes_in_flight += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.writes_in_flight -= 1
 
     def reset(self) -> None:
         with self.lock:
@@ -170,11 +184,11 @@ class FakeGoogleAds:
             )
 
     def take_fault(self, method: str, *, writing: bool = True) -> Fault | None:
-        """The next fault for this method; a dry run (``writing=False``) cannot lose a change,
-        so it leaves dropped-answer faults for the real write."""
+        """The next fault for this method; dropped answers and slow writes are for real writes
+        (``writing``), not dry runs, which cannot lose or delay a change."""
         with self.lock:
             for fault in self.faults:
-                if fault.kind == "drop_after_apply" and not writing:
+                if fault.kind in WRITE_FAULTS and not writing:
                     continue
                 if fault.method == method and fault.count > 0:
                     fault.count -= 1
@@ -694,7 +708,8 @@ class GoogleAdsServicer:
             self.fake.authenticate(dict(context.invocation_metadata()))
             fault = self.fake.take_fault("Mutate", writing=not request.validate_only)
             if fault and fault.kind == "latency":
-                time.sleep(fault.latency_seconds)
+                with self.fake.writing():
+                    time.sleep(fault.latency_seconds)
                 fault = None
             if fault and fault.kind != "drop_after_apply":
                 _raise_fault(fault)
@@ -762,6 +777,9 @@ def _http_handler(fake: FakeGoogleAds) -> type[BaseHTTPRequestHandler]:
             if self.path == "/admin/mutations":
                 with fake.lock:
                     self._send(200, list(fake.mutations))
+            elif self.path == "/admin/in-flight":
+                with fake.lock:
+                    self._send(200, {"writes": fake.writes_in_flight})
             elif self.path == "/admin/state":
                 with fake.lock:
                     self._send(200, _state(fake.account))

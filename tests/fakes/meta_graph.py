@@ -19,6 +19,7 @@ Run alone: ``python -m tests.fakes.meta_graph --port P``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import itertools
 import json
@@ -205,8 +206,20 @@ class FakeGraph:
     mutations: list[dict] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     token_expired: bool = False
+    writes_in_flight: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(7001))
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Count a write in progress (the e2e kills a worker while one is)."""
+        with self.lock:
+            self.writes_in_flight += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.writes_in_flight -= 1
 
     def reset(self) -> None:
         with self.lock:
@@ -218,7 +231,7 @@ class FakeGraph:
     def take_fault(self, method: str, *, writing: bool) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.kind == "drop_after_apply" and not writing:
+                if fault.kind in ("drop_after_apply", "latency") and not writing:
                     continue
                 if fault.method == method and fault.count > 0:
                     fault.count -= 1
@@ -611,7 +624,8 @@ def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
                 fake.authenticate(params)
                 fault = fake.take_fault(method, writing=writing)
                 if fault and fault.kind == "latency":
-                    time.sleep(fault.latency_seconds)
+                    with fake.writing():
+                        time.sleep(fault.latency_seconds)
                     fault = None
                 if fault and fault.kind == "rate_limit":
                     raise GraphError(
@@ -688,6 +702,8 @@ def _handler(fake: FakeGraph) -> type[BaseHTTPRequestHandler]:
             with fake.lock:
                 if segments == ["admin", "mutations"]:
                     self._send(200, list(fake.mutations))
+                elif segments == ["admin", "in-flight"]:
+                    self._send(200, {"writes": fake.writes_in_flight})
                 elif segments == ["admin", "state"]:
                     self._send(
                         200,
