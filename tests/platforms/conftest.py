@@ -13,7 +13,7 @@ from pydantic import SecretStr
 # gRPC reads the roots it trusts once per process: point it at the fake's authority before
 # any channel exists (the fake keeps one authority per process).
 CA_FILE = Path(tempfile.mkdtemp(prefix="fake-google-ads-")) / "ca.pem"
-os.environ.setdefault("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", str(CA_FILE))
+os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"] = str(CA_FILE)
 
 from platforms.config import GoogleAdsConfig  # noqa: E402
 from platforms.google_ads import GoogleAdsPlatform  # noqa: E402
@@ -22,7 +22,7 @@ from tests.fakes import google_ads as fake_google  # noqa: E402
 
 @pytest.fixture(scope="session")
 def google_server() -> Iterator[fake_google.RunningFake]:
-    running = fake_google.start(Path(os.environ["GRPC_DEFAULT_SSL_ROOTS_FILE_PATH"]))
+    running = fake_google.start(CA_FILE)
     yield running
     running.stop()
 
