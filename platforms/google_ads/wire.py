@@ -141,7 +141,7 @@ class _RequestIdRecorder(grpc.aio.UnaryUnaryClientInterceptor):
         call = await continuation(client_call_details, request)
         try:
             await call
-        except BaseException:  # noqa: S110 - the caller's await raises it again
+        except Exception:  # a failed call still has its request id; the caller's await raises
             pass
         for metadata in (await call.initial_metadata(), await call.trailing_metadata()):
             for key, value in metadata or ():
