@@ -13,6 +13,7 @@ COPY simulator simulator
 COPY evals evals
 COPY prompts prompts
 COPY telemetry telemetry
+COPY platforms platforms
 COPY settings.py ./
 # A numeric user, so Kubernetes can check runAsNonRoot (the Helm chart runs as 10001).
 RUN pip install --no-cache-dir . && useradd --uid 10001 --create-home agent

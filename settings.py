@@ -6,6 +6,7 @@ the API/starter copies the relevant part into the workflow input (``LifecyclePol
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.lifecycle import LifecyclePolicy
 from domain.thresholds import AutoApprovalPolicy, Guardrails, SignalThresholds
+from platforms.config import GoogleAdsConfig, MetaConfig, PlatformName, PlatformsConfig
 
 ROOT = Path(__file__).resolve().parent
 
@@ -67,9 +69,29 @@ class Settings(BaseSettings):
     # Storage
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'agent.db'}"
 
-    # Ad platform (the simulator by default)
-    ad_platform_url: str = "http://127.0.0.1:8100"
+    # Ad platforms (docs/platforms.md). AD_PLATFORM serves every campaign whose account is not
+    # in AD_PLATFORM_ACCOUNTS ({"1234567890": "google_ads", "act_42": "meta"}).
+    ad_platform: PlatformName = PlatformName.simulator
+    ad_platform_accounts: dict[str, PlatformName] = Field(default_factory=dict)
+    ad_platform_url: str = "http://127.0.0.1:8100"  # the simulator
     ad_platform_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Google Ads: the variable names the google-ads library documents.
+    google_ads_developer_token: SecretStr | None = None
+    google_ads_client_id: str | None = None
+    google_ads_client_secret: SecretStr | None = None
+    google_ads_refresh_token: SecretStr | None = None
+    google_ads_login_customer_id: str | None = None
+    google_ads_customer_id: str | None = None
+    google_ads_endpoint: str = "googleads.googleapis.com"
+    google_ads_token_uri: str = "https://oauth2.googleapis.com/token"
+    # Meta Marketing API
+    meta_access_token: SecretStr | None = None
+    meta_app_id: str | None = None
+    meta_app_secret: SecretStr | None = None
+    meta_ad_account_id: str | None = None
+    meta_api_version: str = "v26.0"
+    meta_graph_url: str = "https://graph.facebook.com"
+    meta_conversion_action_type: str = "offsite_conversion.fb_pixel_purchase"
 
     # Reasoning: "rules" (default, no model), "openai" (also any OpenAI-compatible server via
     # LLM_BASE_URL) or "anthropic". See the README's "LLM reasoning" section.
@@ -139,6 +161,35 @@ class Settings(BaseSettings):
     def llm_price_table(self) -> dict[str, ModelPrice]:
         return {**DEFAULT_LLM_PRICES, **self.llm_prices}
 
+    def platforms_config(self) -> PlatformsConfig:
+        return PlatformsConfig(
+            default=self.ad_platform,
+            accounts=self.ad_platform_accounts,
+            simulator_url=self.ad_platform_url,
+            simulator_timeout_seconds=self.ad_platform_timeout_seconds,
+            google_ads=GoogleAdsConfig(
+                developer_token=self.google_ads_developer_token,
+                client_id=self.google_ads_client_id,
+                client_secret=self.google_ads_client_secret,
+                refresh_token=self.google_ads_refresh_token,
+                login_customer_id=self.google_ads_login_customer_id,
+                customer_id=self.google_ads_customer_id,
+                endpoint=self.google_ads_endpoint,
+                token_uri=self.google_ads_token_uri,
+                timeout_seconds=self.ad_platform_timeout_seconds,
+            ),
+            meta=MetaConfig(
+                access_token=self.meta_access_token,
+                app_id=self.meta_app_id,
+                app_secret=self.meta_app_secret,
+                ad_account_id=self.meta_ad_account_id,
+                api_version=self.meta_api_version,
+                graph_url=self.meta_graph_url,
+                conversion_action_type=self.meta_conversion_action_type,
+                timeout_seconds=self.ad_platform_timeout_seconds,
+            ),
+        )
+
     def lifecycle_policy(self) -> LifecyclePolicy:
         return LifecyclePolicy(
             thresholds=self.thresholds,
@@ -156,4 +207,6 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    # SECRETS_DIR: one file per setting, named like its variable (a mounted Kubernetes secret).
+    secrets_dir = os.environ.get("SECRETS_DIR")
+    return Settings(_secrets_dir=secrets_dir) if secrets_dir else Settings()

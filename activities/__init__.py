@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from temporalio.client import Client
 
 from activities.changes import CampaignChangeActivities
@@ -15,6 +14,7 @@ from activities.persistence import PersistenceActivities
 from activities.reasoning import Reasoner, ReasoningActivities, build_reasoner
 
 if TYPE_CHECKING:
+    from platforms.port import AdPlatform
     from settings import Settings
     from store.repository import Store
 
@@ -22,17 +22,18 @@ if TYPE_CHECKING:
 def build_activities(
     settings: Settings,
     store: Store,
-    http_client: httpx.AsyncClient,
+    platform: AdPlatform,
     client: Client,
     *,
     reasoner: Reasoner | None = None,
 ) -> list[Callable[..., Any]]:
-    """All activities the worker registers; ``http_client`` is based at the ad platform URL,
-    ``client`` is the worker's Temporal client (the change queue is started through it)."""
-    collectors = AdPlatformCollectors(http_client, on_campaign=store.upsert_campaign)
+    """All activities the worker registers; ``platform`` is the ad-platform port
+    (``platforms.registry.open_platform``), ``client`` the worker's Temporal client (the
+    campaign change queue is started through it)."""
+    collectors = AdPlatformCollectors(platform, on_campaign=store.upsert_campaign)
     reasoning = ReasoningActivities(reasoner or build_reasoner(settings))
     persistence = PersistenceActivities(store)
-    execution = ExecutionActivities(http_client, store)
+    execution = ExecutionActivities(platform, store)
     changes = CampaignChangeActivities(client, store)
     return [
         collectors.collect_campaign,

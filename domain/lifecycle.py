@@ -200,8 +200,11 @@ class ExecutionResult(BaseModel):
     # Set when the plan was not applied because the campaign no longer matches what it was
     # drafted against (checked right before the write): the recommendation is superseded.
     premise_changes: list[str] = Field(default_factory=list)
-    # Set when the platform cannot perform the action: what a person should do instead.
+    # Set when the platform cannot perform the action: what a person should do in its UI.
+    # The recommendation stands; nothing was changed (applied is False).
     manual_instructions: str | None = None
+    # The platform's id of every call the execution made (dry run, reads, write), for the audit.
+    request_ids: list[str] = Field(default_factory=list)
 
 
 class Outcome(BaseModel):

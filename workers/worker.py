@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-import httpx
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -26,6 +25,8 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 from activities import build_activities, metrics
 from activities.llm.prompts import PromptRegistry
 from activities.reasoning import Reasoner, build_reasoner, close_reasoner
+from platforms.port import AdPlatform
+from platforms.registry import PlatformConfigurationError, open_platform
 from settings import ConfigurationError, Settings, get_settings
 from store.repository import open_store
 from telemetry import tracing
@@ -109,34 +110,43 @@ async def run_worker(
     stop: asyncio.Event | None = None,
     client: Client | None = None,
     reasoner: Reasoner | None = None,
+    platform: AdPlatform | None = None,
     graceful_shutdown: timedelta = DEFAULT_GRACEFUL_SHUTDOWN,
 ) -> None:
     """Run until ``stop`` is set (forever without one). Usable in-process by tests."""
     deployment_config(settings)  # refuse a half-configured version before connecting
     reasoner = reasoner or prepare_reasoner(settings)
+    platform = platform or prepare_platform(settings)
     client = client or await connect_client(settings)
     stop = stop or asyncio.Event()
     store = await open_store(settings.database_url, migrate=True)
     try:
-        async with httpx.AsyncClient(
-            base_url=settings.ad_platform_url, timeout=settings.ad_platform_timeout_seconds
-        ) as http_client:
-            activities = build_activities(settings, store, http_client, client, reasoner=reasoner)
-            worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
-            async with worker:
-                log.info(
-                    "Worker polling task queue %s on %s (namespace %s, reasoner %s)",
-                    settings.temporal_task_queue,
-                    settings.temporal_address,
-                    settings.temporal_namespace,
-                    reasoner.name,
-                )
-                await stop.wait()
-                log.info("Stopping: finishing running activities (up to %s)", graceful_shutdown)
+        activities = build_activities(settings, store, platform, client, reasoner=reasoner)
+        worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
+        async with worker:
+            log.info(
+                "Worker polling task queue %s on %s (namespace %s, reasoner %s, ad platform %s)",
+                settings.temporal_task_queue,
+                settings.temporal_address,
+                settings.temporal_namespace,
+                reasoner.name,
+                platform.name,
+            )
+            await stop.wait()
+            log.info("Stopping: finishing running activities (up to %s)", graceful_shutdown)
     finally:
         await close_reasoner(reasoner)
+        await platform.aclose()
         await store.close()
     log.info("Worker stopped")
+
+
+def prepare_platform(settings: Settings) -> AdPlatform:
+    """The ad-platform adapter(s) the settings name; ConfigurationError names what is missing."""
+    try:
+        return open_platform(settings.platforms_config())
+    except PlatformConfigurationError as err:
+        raise ConfigurationError(str(err)) from err
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -146,7 +156,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "Temporal worker of the marketing reasoning agent. Configured by environment "
             "variables (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, "
             "TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_BUILD_ID, "
-            "DATABASE_URL, AD_PLATFORM_URL, REASONER, MAX_CACHED_WORKFLOWS, "
+            "DATABASE_URL, AD_PLATFORM, AD_PLATFORM_URL, GOOGLE_ADS_*, META_*, REASONER, "
+            "MAX_CACHED_WORKFLOWS, CHANGE_COOLDOWN_SECONDS, "
             "OTEL_TRACES_EXPORTER (none, console, otlp), OTEL_EXPORTER_OTLP_ENDPOINT, ...; "
             "see settings.py) or a .env file."
         ),
@@ -182,6 +193,7 @@ async def _main(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signum, stop.set)
     deployment_config(settings)
     reasoner = prepare_reasoner(settings)
+    platform = prepare_platform(settings)
     if args.app_metrics_bind:
         metrics.serve(args.app_metrics_bind)
     runtime = None
@@ -195,6 +207,7 @@ async def _main(args: argparse.Namespace) -> None:
             stop=stop,
             client=client,
             reasoner=reasoner,
+            platform=platform,
             graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
         )
     finally:

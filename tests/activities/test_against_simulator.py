@@ -14,11 +14,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import http_errors
+from activities import platform_errors as errors
 from activities.collectors import AdPlatformCollectors
 from activities.execution import ExecutionActivities
 from domain.lifecycle import ActionRequest
 from domain.recommendation import ActionParameters, ActionType
+from platforms.simulator import SimulatorPlatform
 from simulator.app import create_app
 from store import Store, open_store
 from workflows import activity_names as names
@@ -61,7 +62,9 @@ def attempt(number: int) -> ActivityEnvironment:
 
 async def collect_error(client: httpx.AsyncClient, campaign_id: str = CAMPAIGN) -> ApplicationError:
     with pytest.raises(ApplicationError) as err:
-        await ActivityEnvironment().run(AdPlatformCollectors(client).collect_campaign, campaign_id)
+        await ActivityEnvironment().run(
+            AdPlatformCollectors(SimulatorPlatform(client)).collect_campaign, campaign_id
+        )
     return err.value
 
 
@@ -69,7 +72,7 @@ async def collect_error(client: httpx.AsyncClient, campaign_id: str = CAMPAIGN) 
 
 
 async def test_every_source_of_a_seeded_campaign_is_collected(platform: httpx.AsyncClient) -> None:
-    collectors = AdPlatformCollectors(platform)
+    collectors = AdPlatformCollectors(SimulatorPlatform(platform))
     env = ActivityEnvironment()
 
     campaign = await env.run(collectors.collect_campaign, CAMPAIGN)
@@ -97,10 +100,10 @@ async def test_malformed_answer_is_retryable_and_the_retry_succeeds(
     await inject(platform, "metrics", "malformed", count=1)
 
     error = await collect_error(platform)
-    assert error.type == http_errors.MALFORMED_RESPONSE and not error.non_retryable
+    assert error.type == errors.MALFORMED_RESPONSE and not error.non_retryable
 
     retried = await ActivityEnvironment().run(
-        AdPlatformCollectors(platform).collect_campaign, CAMPAIGN
+        AdPlatformCollectors(SimulatorPlatform(platform)).collect_campaign, CAMPAIGN
     )
     assert retried.campaign_id == CAMPAIGN
 
@@ -109,14 +112,14 @@ async def test_malformed_answer_is_retryable_and_the_retry_succeeds(
 async def test_platform_errors_are_retryable(platform: httpx.AsyncClient, kind: str) -> None:
     await inject(platform, "/campaigns/*/metrics", kind)
     error = await collect_error(platform)
-    assert error.type == http_errors.AD_PLATFORM_ERROR and not error.non_retryable
+    assert error.type == errors.AD_PLATFORM_ERROR and not error.non_retryable
 
 
 async def test_a_failing_optional_source_does_not_touch_the_others(
     platform: httpx.AsyncClient,
 ) -> None:
     await inject(platform, "competitors", "error", count=5)
-    collectors = AdPlatformCollectors(platform)
+    collectors = AdPlatformCollectors(SimulatorPlatform(platform))
     env = ActivityEnvironment()
 
     with pytest.raises(ApplicationError):
@@ -144,7 +147,7 @@ async def mutations(client: httpx.AsyncClient) -> list[dict]:
 async def test_execution_applies_once_and_audits_before_and_after(
     platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
     settings_before = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()
 
     result = await attempt(1).run(execution.execute_action, bid_request("rec-1:r1"))
@@ -160,7 +163,7 @@ async def test_execution_applies_once_and_audits_before_and_after(
 async def test_a_retried_execution_does_not_apply_twice(
     platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
     first = await attempt(1).run(execution.execute_action, bid_request("rec-2:r1"))
 
     again = await attempt(2).run(execution.execute_action, bid_request("rec-2:r1"))
@@ -174,7 +177,7 @@ async def test_a_retried_execution_does_not_apply_twice(
 async def test_a_retried_pause_is_not_refused_by_its_own_first_write(
     platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
     pause = bid_request("rec-3:r1").model_copy(
         update={"action": ActionType.campaign_pause, "parameters": ActionParameters()}
     )
@@ -193,7 +196,7 @@ async def test_a_retried_pause_is_not_refused_by_its_own_first_write(
 async def test_an_invalid_action_is_refused_before_anything_changes(
     platform: httpx.AsyncClient, store: Store
 ) -> None:
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
     with pytest.raises(ApplicationError) as err:
         await attempt(1).run(execution.execute_action, bid_request("rec-4:r1", change_pct=-100))
 
@@ -206,7 +209,7 @@ async def test_execution_survives_a_platform_error_by_retrying(
     platform: httpx.AsyncClient, store: Store
 ) -> None:
     await inject(platform, "actions", "error", count=1)
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
 
     with pytest.raises(ApplicationError) as err:
         await attempt(1).run(execution.execute_action, bid_request("rec-5:r1"))
@@ -232,7 +235,7 @@ async def test_a_plan_whose_bid_moved_since_is_superseded_and_writes_nothing(
     platform: httpx.AsyncClient, store: Store
 ) -> None:
     bid = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()["bid"]
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
     first = await attempt(1).run(execution.execute_action, planned_raise("rec-6:r1", bid))
     assert first.applied and first.premise_changes == []
 
@@ -250,7 +253,7 @@ async def test_a_retry_after_its_own_write_is_not_mistaken_for_a_changed_premise
     platform: httpx.AsyncClient, store: Store
 ) -> None:
     bid = (await platform.get(f"/campaigns/{CAMPAIGN}/settings")).json()["bid"]
-    execution = ExecutionActivities(platform, store)
+    execution = ExecutionActivities(SimulatorPlatform(platform), store)
     await attempt(1).run(execution.execute_action, planned_raise("rec-8:r1", bid))
 
     # The answer was lost; the retry finds the bid already moved by this very plan.

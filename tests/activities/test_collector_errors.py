@@ -13,8 +13,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities import http_errors
+from activities import platform_errors as errors
 from activities.collectors import AdPlatformCollectors
+from platforms.simulator import SimulatorPlatform
 from tests.workflows.doubles import MemoryStore, campaign_metrics
 from workflows import activity_names as names
 
@@ -23,7 +24,9 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 def collectors(handler: Handler, store: MemoryStore | None = None) -> AdPlatformCollectors:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://ads")
-    return AdPlatformCollectors(client, on_campaign=store.upsert_campaign if store else None)
+    return AdPlatformCollectors(
+        SimulatorPlatform(client), on_campaign=store.upsert_campaign if store else None
+    )
 
 
 async def collect_campaign_error(handler: Handler) -> ApplicationError:
@@ -89,13 +92,13 @@ async def test_zero_delivery_is_missing_metrics() -> None:
 )
 async def test_malformed_answers_are_retryable(response: httpx.Response) -> None:
     error = await collect_campaign_error(lambda _r: response)
-    assert error.type == http_errors.MALFORMED_RESPONSE and not error.non_retryable
+    assert error.type == errors.MALFORMED_RESPONSE and not error.non_retryable
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
 async def test_server_errors_are_retryable(status: int) -> None:
     error = await collect_campaign_error(lambda _r: httpx.Response(status, text="busy"))
-    assert error.type == http_errors.AD_PLATFORM_ERROR and not error.non_retryable
+    assert error.type == errors.AD_PLATFORM_ERROR and not error.non_retryable
 
 
 async def test_timeouts_and_connection_errors_are_retryable() -> None:
@@ -107,7 +110,7 @@ async def test_timeouts_and_connection_errors_are_retryable() -> None:
 
     for handler in (timeout, refused):
         error = await collect_campaign_error(handler)
-        assert error.type == http_errors.AD_PLATFORM_UNAVAILABLE and not error.non_retryable
+        assert error.type == errors.AD_PLATFORM_UNAVAILABLE and not error.non_retryable
 
 
 async def test_creatives_must_come_wrapped() -> None:
@@ -115,4 +118,4 @@ async def test_creatives_must_come_wrapped() -> None:
         await ActivityEnvironment().run(
             collectors(lambda _r: httpx.Response(200, json=[])).collect_creatives, "cmp-1"
         )
-    assert err.value.type == http_errors.MALFORMED_RESPONSE
+    assert err.value.type == errors.MALFORMED_RESPONSE

@@ -6,13 +6,13 @@ import io
 import json
 import logging
 
-import httpx
 import pytest
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior
 
 from activities import build_activities
+from platforms.simulator import SimulatorPlatform
 from settings import ConfigurationError, Settings
 from tests.workflows.doubles import MemoryStore
 from workers.logs import TemporalContextFilter, configure_json_logging
@@ -21,9 +21,10 @@ from workflows.activity_names import ALL_ACTIVITY_NAMES
 
 
 async def test_every_activity_the_workflow_calls_is_registered() -> None:
-    async with httpx.AsyncClient(base_url="http://ad-platform.invalid") as client:
-        temporal = await Client.connect("localhost:1", lazy=True)  # never called here
-        activities = build_activities(Settings(), MemoryStore(), client, temporal)  # type: ignore[arg-type]
+    platform = SimulatorPlatform.connect("http://ad-platform.invalid", 1.0)
+    temporal = await Client.connect("localhost:1", lazy=True)  # never called here
+    activities = build_activities(Settings(), MemoryStore(), platform, temporal)  # type: ignore[arg-type]
+    await platform.aclose()
     names = {fn.__temporal_activity_definition.name for fn in activities}  # type: ignore[attr-defined]
     assert names == ALL_ACTIVITY_NAMES
 
