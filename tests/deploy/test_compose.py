@@ -16,7 +16,14 @@ from settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 BUILT = {name: svc for name, svc in COMPOSE["services"].items() if "build" in svc}
-SIMULATOR_VARIABLES = {"SIMULATOR_DATA_DIR", "SIMULATOR_TODAY", "SIMULATOR_TIMEOUT_SECONDS"}
+# SIMULATOR_DATA_DIR is read by the derivation of the simulator's figures (simulator.derive).
+SIMULATOR_VARIABLES = {
+    "SIMULATOR_DATA_DIR",
+    "SIMULATOR_TODAY",
+    "SIMULATOR_TIMEOUT_SECONDS",
+    "SIMULATOR_CAMPAIGNS",
+    "SIMULATOR_SEED",
+}
 
 
 @pytest.mark.parametrize("name", sorted(BUILT))
