@@ -227,7 +227,9 @@ def _generated(figures: Figures, rng: random.Random, seed: int, index: int) -> C
     strong = set(_strong_issues(rng))
     weak = {i for i in ISSUES if i not in strong and rng.random() < WEAK_ISSUE_PROBABILITY}
     strengths = {
-        i: (rng.uniform(0.6, 1.0) if i in strong else rng.uniform(0.05, 0.3)) for i in strong | weak
+        i: (rng.uniform(0.6, 1.0) if i in strong else rng.uniform(0.05, 0.3))
+        for i in ISSUES  # a fixed order: set order varies between processes
+        if i in strong or i in weak
     }
     ages = tuple(sorted((rng.randint(5, 80) for _ in range(rng.choice((1, 2, 3)))), reverse=True))
     adsets = figures.adset_spread
