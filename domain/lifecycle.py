@@ -217,6 +217,11 @@ class Outcome(BaseModel):
     success: bool
     summary: str
     measured_at: datetime
+    # With the daily history (the forecast path): success / failure / inconclusive, the value
+    # the no-action forecast expected over the window, and the test's two-sided p-value.
+    verdict: str | None = None
+    forecast_value: float | None = None
+    p_value: float | None = None
 
 
 class TraceStep(BaseModel):

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(commands)
     _add_outcomes(commands)
     _add_export(commands)
+    _add_world(commands)
     return parser
 
 
@@ -160,6 +161,41 @@ def _add_export(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--out", type=Path, required=True, help="JSONL file to write")
 
 
+def _add_world(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "world",
+        help="run a reasoner on a seeded simulated world, judged by the counterfactual oracle",
+        description=(
+            "Generate --campaigns campaigns from --seed in the simulator, collect each context "
+            "as the workflow does, run the reasoner, and judge it against the oracle (each "
+            "action's expected profit over the outcome window): acceptable-set and best "
+            "agreement, regret (total, mean, %% of the best) against always-Continue and a "
+            "random policy, confusion, calibration of confidence against 'acceptable', and the "
+            "outcome verdict's agreement with the oracle. Writes report.md, report.json, "
+            "reliability.png and regret_by_action.png, and stores the run in evaluation_runs."
+        ),
+    )
+    sub.add_argument("--campaigns", type=_positive_int, default=300, help="campaigns (300)")
+    sub.add_argument("--seed", type=int, default=9002, help="world seed (9002, an untuned seed)")
+    sub.add_argument(
+        "--reasoner", default="rules", help=f"reasoner name ({', '.join(known_reasoners())})"
+    )
+    sub.add_argument("--prompt-version", help="prompt version to run the reasoner with")
+    sub.add_argument(
+        "--replications", type=_positive_int, default=20, help="oracle replications (20)"
+    )
+    sub.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"cases reasoned about at once (default {DEFAULT_CONCURRENCY})",
+    )
+    sub.add_argument("--out", type=Path, help=f"report folder (default {DEFAULT_REPORTS}/RUN_ID)")
+    sub.add_argument("--db", help="database URL for evaluation_runs (default DATABASE_URL)")
+    sub.add_argument("--no-store", action="store_true", help="do not store the run")
+    sub.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -170,6 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": cmd_compare,
         "outcomes": cmd_outcomes,
         "export": cmd_export,
+        "world": cmd_world,
     }[args.command]
     try:
         return asyncio.run(handler(args))
@@ -335,4 +372,68 @@ async def cmd_export(args: argparse.Namespace) -> int:
     for reason, count in skipped.items():
         if count:
             print(f"skipped {count} approved run(s) {reason}")
+    return EXIT_OK
+
+
+async def cmd_world(args: argparse.Namespace) -> int:
+    from evals.world import build_cases, outcome_agreement, score
+    from evals.world_report import WorldMeta, WorldReport, render_markdown, store_run, write_report
+
+    if args.replications < 2:
+        raise CliError("--replications must be at least 2")
+    choice = ReasonerChoice(args.reasoner, args.prompt_version)
+    reasoner = make_reasoner(choice)  # an unknown reasoner fails before the world is built
+    started = datetime.now(UTC)
+
+    def built(done: int, total: int) -> None:
+        if not args.quiet and (done == total or done % 25 == 0):
+            print(f"world: {done}/{total} campaigns collected and valued", file=sys.stderr)
+
+    cases, state = await build_cases(
+        args.seed, args.campaigns, replications=args.replications, progress=built
+    )
+    labelled = [
+        EvalCase(id=case.id, context=case.context, expected_action=case.best) for case in cases
+    ]
+    progress = None if args.quiet else ProgressBar(choice.label)
+    results = await run_cases(labelled, reasoner, _policy(), args.concurrency, progress)
+    summary = score(cases, [(r.predicted_action, r.confidence) for r in results])
+    summary.outcome = outcome_agreement(state, cases, [r.recommendation for r in results])
+    run_id = _run_id(f"world-{choice.label}", started)
+    report = WorldReport(
+        meta=WorldMeta(
+            run_id=run_id,
+            seed=args.seed,
+            campaigns=args.campaigns,
+            replications=args.replications,
+            reasoner=args.reasoner,
+            prompt_version=args.prompt_version,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+        ),
+        summary=summary,
+        cases=[
+            {
+                "id": case.id,
+                "best": case.best,
+                "acceptable": case.acceptable,
+                "predicted": r.predicted_action,
+                "confidence": r.confidence,
+                "regret": case.regret_of(r.predicted_action) if r.predicted_action else None,
+                "error": r.error,
+            }
+            for case, r in zip(cases, results, strict=True)
+        ],
+    )
+    out_dir = args.out or DEFAULT_REPORTS / run_id
+    json_path, md_path, charts = write_report(report, out_dir)
+    print(render_markdown(report))
+    print(f"reports: {md_path}, {json_path}, " + ", ".join(str(c) for c in charts))
+    if not args.no_store:
+        try:
+            print(
+                await store_run(args.db or get_settings().database_url, report, str(md_path), True)
+            )
+        except Exception as err:  # the reports are written; a storage problem must not hide them
+            print(f"evaluation_runs: not stored ({type(err).__name__}: {err})")
     return EXIT_OK

@@ -35,6 +35,12 @@ class Demo:
         response.raise_for_status()
         return response.json()
 
+    def oracle(self, campaign_id: str) -> dict:
+        """The counterfactual oracle's verdict on the campaign as it stands now."""
+        response = self.simulator.post("/admin/oracle", json={"campaign_id": campaign_id})
+        response.raise_for_status()
+        return response.json()
+
     def analyze(self, campaign_id: str) -> str:
         response = self._call(
             "POST",
@@ -103,24 +109,32 @@ def recommendation_of(body: dict) -> dict:
     return body.get("recommendation") or {}
 
 
-def print_recommendations(campaigns: list[dict], ids: dict[str, str], bodies: dict) -> int:
-    print(f"\n  {'campaign':<22} {'root cause':<22} {'recommended action':<21} confidence")
-    mismatches = 0
+def print_recommendations(
+    campaigns: list[dict], ids: dict[str, str], bodies: dict, oracle: dict[str, dict]
+) -> int:
+    """One line per campaign with the oracle's verdict beside it; returns the failed runs."""
+    print(
+        f"\n  {'campaign':<20} {'root cause':<21} {'recommended action':<20} conf  "
+        "oracle (best; acceptable?)"
+    )
+    failed = 0
     for campaign in campaigns:
         body = bodies[ids[campaign["campaign_id"]]]
         rec = recommendation_of(body)
         if body["status"] == "failed":
-            print(f"  {campaign['campaign_id']:<22} FAILED: {body.get('error')}")
-            mismatches += 1
+            print(f"  {campaign['campaign_id']:<20} FAILED: {body.get('error')}")
+            failed += 1
             continue
-        expected = campaign.get("scenario")
-        mark = "" if rec.get("root_cause") == expected else f"  (scenario: {expected})"
-        mismatches += bool(mark)
-        print(
-            f"  {campaign['campaign_id']:<22} {rec['root_cause']:<22} "
-            f"{rec['recommended_action']:<21} {rec['confidence']:.2f}{mark}"
+        verdict = oracle[campaign["campaign_id"]]
+        ok = (
+            "acceptable" if rec["recommended_action"] in verdict["acceptable"] else "NOT acceptable"
         )
-    return mismatches
+        print(
+            f"  {campaign['campaign_id']:<20} {rec['root_cause']:<21} "
+            f"{rec['recommended_action']:<20} {rec['confidence']:.2f}  "
+            f"{verdict['best']}; {ok}"
+        )
+    return failed
 
 
 def print_executions(bodies: dict) -> None:
@@ -155,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
     demo = Demo(args.api_url, args.simulator_url, client_key, reviewer_key)
 
     campaigns = demo.campaigns()
+    # The oracle forks each campaign as it stands before anything is executed.
+    oracle = {c["campaign_id"]: demo.oracle(c["campaign_id"]) for c in campaigns}
     print(f"\nAnalysing {len(campaigns)} simulator campaigns through the API...")
     ids = {c["campaign_id"]: demo.analyze(c["campaign_id"]) for c in campaigns}
     analysed = demo.wait_for(
@@ -163,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         "recommendations ready for review",
         args.timeout,
     )
-    mismatches = print_recommendations(campaigns, ids, analysed)
+    failed = print_recommendations(campaigns, ids, analysed, oracle)
 
     reviewable = {i: b for i, b in analysed.items() if b["status"] == "pending_review"}
     print(f"\nApproving {len(reviewable)} recommendations as reviewer 'demo-reviewer'...")
@@ -202,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         f"  simulator    {args.simulator_url}/campaigns\n"
         "Stop it with: make stop"
     )
-    return 1 if mismatches else 0
+    return 1 if failed else 0
 
 
 def keys_by_role(api_keys: str) -> dict[str, str]:

@@ -7,13 +7,16 @@ from datetime import date
 from pathlib import Path
 
 DESCRIPTION = """\
-Simulated ad platform: 12 campaigns (two per root cause) seeded from the public datasets in
-../shared/data, whose metrics respond to the actions applied and to the simulated clock.
-Endpoints and the fault-injection rule are described in simulator/README.md; the OpenAPI page
-is served at /docs.
+Simulated ad platform: 12 named demo campaigns (plus SIMULATOR_CAMPAIGNS generated ones) whose
+numbers come from latent mechanisms (creative wear-out, audience saturation, an auction with
+competitors, broken measurement, segment heterogeneity, Poisson noise) calibrated on public ad
+data (simulator/data/figures.json), and respond to the actions applied and to the simulated
+clock. Endpoints, the counterfactual oracle and the fault-injection rule are described in
+simulator/README.md; the OpenAPI page is served at /docs.
 
 environment:
-  SIMULATOR_DATA_DIR          folder with the shared CSVs (default: ../shared/data)
+  SIMULATOR_CAMPAIGNS         generated campaigns beside the named ones (default: 0)
+  SIMULATOR_SEED              seed of the generated campaigns (default: 0)
   SIMULATOR_TODAY             first simulated day, YYYY-MM-DD (default: today's date)
   SIMULATOR_TIMEOUT_SECONDS   how long an injected timeout hangs before its 504 (default: 30)
 """
@@ -27,7 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8100, help="port to listen on (8100)")
-    parser.add_argument("--data-dir", type=Path, help="folder with the CSVs (overrides the env)")
+    parser.add_argument(
+        "--figures", type=Path, help="derived figures file (default simulator/data/figures.json)"
+    )
     parser.add_argument("--today", type=date.fromisoformat, help="first simulated day")
     parser.add_argument(
         "--timeout-seconds", type=float, help="how long an injected timeout hangs (30)"
@@ -38,15 +43,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    # Imported here so --help answers without loading the web stack or the datasets.
+    # Imported here so --help answers without loading the web stack or building campaigns.
     import uvicorn
 
     from simulator.app import create_app
-    from simulator.datasets import DatasetError
+    from simulator.figures import FiguresError
 
     try:
-        app = create_app(args.data_dir, today=args.today, timeout_seconds=args.timeout_seconds)
-    except DatasetError as error:
+        app = create_app(args.figures, today=args.today, timeout_seconds=args.timeout_seconds)
+    except (FiguresError, ValueError) as error:
         raise SystemExit(f"simulator: {error}") from None
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 

@@ -1,37 +1,35 @@
 """Validate an action against one campaign and describe the change it would make.
 
 `plan_action` never changes anything: it returns the settings before and after and a function
-that applies the change. The caller (simulator.state) decides whether to apply it (dry runs and
-idempotent replays do not), so validation has a single home and dry runs show exactly what a
-real run would do.
+that applies the change to the campaign's state. The caller decides whether to apply it (dry
+runs and idempotent replays do not; the oracle applies it to forked copies), so validation has
+a single home and dry runs show exactly what a real run would do. What a change then does to
+delivery is the mechanics' business (simulator.mechanics), not this module's.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
-
-from domain.recommendation import ActionParameters, ActionType
-from domain.stats import round_half_up
-from simulator.effects import audience_effect, bid_effect
-from simulator.model import PAUSED, BudgetChange, Campaign, Creative, creative_id
+from simulator.contract import Action, ActionBody, ActionParameters
+from simulator.mechanics import BudgetChange, CampaignState, Creative, Expansion
 
 # No single action moves a bid or an audience by more than this: larger numbers are typos or
 # garbage, and refusing them keeps every later computation (cents, head counts) finite.
 MAX_CHANGE_PCT = 1000.0
-
-
-class ActionBody(BaseModel):
-    """Body of POST /campaigns/{id}/actions."""
-
-    action: ActionType
-    parameters: ActionParameters = Field(default_factory=ActionParameters)
+PAUSED = "paused"
+# People added by an expansion click a little less and convert clearly less than the core
+# audience: they were left out of the targeting for a reason.
+EXPANSION_CTR_QUALITY = 0.9
+EXPANSION_CVR_QUALITY = 0.6
+NEW_CREATIVE_QUALITY_SD = 0.1
 
 
 class InvalidAction(ValueError):
@@ -43,10 +41,15 @@ class PlannedChange:
     before: dict[str, Any]
     after: dict[str, Any]
     message: str
-    apply: Callable[[], None]
+    apply: Callable[[CampaignState], None]
 
 
-def plan_action(campaign: Campaign, body: ActionBody, today: date) -> PlannedChange:
+def round_half_up(value: float, places: int = 2) -> float:
+    quantum = Decimal(1).scaleb(-places)
+    return float(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def plan_action(campaign: CampaignState, body: ActionBody, today: date) -> PlannedChange:
     planner = _PLANNERS.get(body.action)
     if planner is None:
         raise InvalidAction(
@@ -69,11 +72,10 @@ def _check_limit(change_pct: float, what: str) -> None:
 
 
 def _amount(value: float) -> str:
-    """Cents for a real amount, scientific notation for an absurd one (not 300 digits)."""
     return f"{value:.2f}" if abs(value) < 1e12 else f"{value:.4g}"
 
 
-def _plan_bid(campaign: Campaign, parameters: ActionParameters, today: date) -> PlannedChange:
+def _plan_bid(campaign: CampaignState, parameters: ActionParameters, today: date) -> PlannedChange:
     current = campaign.bid
     if parameters.bid_change_pct is not None:
         change_pct = _finite(parameters.bid_change_pct, "bid_change_pct")
@@ -90,9 +92,8 @@ def _plan_bid(campaign: Campaign, parameters: ActionParameters, today: date) -> 
     if new_bid == current:
         raise InvalidAction(f"a bid change of {change_pct:.2f} % leaves the bid at {current:.2f}")
 
-    def apply() -> None:
-        campaign.bid = new_bid
-        campaign.effects.append(bid_effect(change_pct, campaign.spec.scenario, today))
+    def apply(state: CampaignState) -> None:
+        state.bid = new_bid
 
     direction = "raised" if change_pct > 0 else "lowered"
     return PlannedChange(
@@ -103,7 +104,9 @@ def _plan_bid(campaign: Campaign, parameters: ActionParameters, today: date) -> 
     )
 
 
-def _plan_audience(campaign: Campaign, parameters: ActionParameters, today: date) -> PlannedChange:
+def _plan_audience(
+    campaign: CampaignState, parameters: ActionParameters, today: date
+) -> PlannedChange:
     expansion_pct = parameters.audience_expansion_pct
     if expansion_pct is None:
         raise InvalidAction("Audience Expansion needs parameters.audience_expansion_pct")
@@ -113,9 +116,12 @@ def _plan_audience(campaign: Campaign, parameters: ActionParameters, today: date
     current = campaign.audience_size
     new_size = round(current * (1 + expansion_pct / 100))
 
-    def apply() -> None:
-        campaign.audience_size = new_size
-        campaign.effects.append(audience_effect(expansion_pct, campaign.spec.scenario, today))
+    def apply(state: CampaignState) -> None:
+        added = new_size - state.audience_size
+        state.expansions.append(
+            Expansion(today, added, EXPANSION_CTR_QUALITY, EXPANSION_CVR_QUALITY)
+        )
+        state.audience_size = new_size
 
     return PlannedChange(
         before={"audience_size": current},
@@ -126,7 +132,7 @@ def _plan_audience(campaign: Campaign, parameters: ActionParameters, today: date
 
 
 def _plan_creative_refresh(
-    campaign: Campaign, parameters: ActionParameters, today: date
+    campaign: CampaignState, parameters: ActionParameters, today: date
 ) -> PlannedChange:
     live = {creative.creative_id: creative for creative in campaign.live_creatives(today)}
     # No ids means "refresh the whole rotation"; order is kept and duplicates dropped.
@@ -137,49 +143,58 @@ def _plan_creative_refresh(
             f"unknown creative(s) {', '.join(unknown)} for campaign '{campaign.campaign_id}'; "
             f"running creatives: {', '.join(live)}"
         )
-    replacements = {
-        old_id: _replacement(campaign, live[old_id], number, today)
-        for number, old_id in enumerate(requested, start=len(campaign.creatives) + 1)
+    numbers = range(campaign.creative_serial + 1, campaign.creative_serial + 1 + len(requested))
+    new_ids = {
+        old: _creative_id(campaign.campaign_id, n)
+        for old, n in zip(requested, numbers, strict=True)
     }
 
-    def apply() -> None:
-        for old_id, new in replacements.items():
-            live[old_id].retired = today
-            campaign.creatives.append(new)
+    def apply(state: CampaignState) -> None:
+        running = {c.creative_id: c for c in state.live_creatives(today)}
+        for old_id, new_id in new_ids.items():
+            old = running[old_id]
+            old.retired = today
+            state.creatives.append(_replacement(state, old, new_id, today))
+        state.creative_serial += len(new_ids)
 
-    after_ids = [replacements[c].creative_id if c in replacements else c for c in live]
+    after_ids = [new_ids.get(c, c) for c in live]
     return PlannedChange(
         before={"creative_ids": list(live)},
-        after={
-            "creative_ids": after_ids,
-            "replaced": {k: v.creative_id for k, v in replacements.items()},
-        },
-        message=f"replaced {len(replacements)} creative(s) with fresh ones",
+        after={"creative_ids": after_ids, "replaced": dict(new_ids)},
+        message=f"replaced {len(new_ids)} creative(s) with fresh ones",
         apply=apply,
     )
 
 
-_REFRESH_SUFFIX = re.compile(r" \(refreshed [0-9-]+\)$")
+def _creative_id(campaign_id: str, number: int) -> str:
+    return f"cr-{campaign_id.removeprefix('cmp-')}-{number}"
 
 
-def _replacement(campaign: Campaign, old: Creative, number: int, today: date) -> Creative:
+_REFRESH_SUFFIX = re.compile(r" \((refreshed [0-9-]+|previous)\)$")
+
+
+def _replacement(state: CampaignState, old: Creative, new_id: str, today: date) -> Creative:
+    # A new creative is not a copy: it may land better or worse than the one it replaces.
+    rng = random.Random(f"{state.seed}/{new_id}")
     return Creative(
-        creative_id=creative_id(campaign.campaign_id, number),
+        creative_id=new_id,
         name=f"{_REFRESH_SUFFIX.sub('', old.name)} (refreshed {today.isoformat()})",
         slot=old.slot,
         launched=today,
-        quality=1.0,
+        quality=max(0.5, rng.gauss(1.0, NEW_CREATIVE_QUALITY_SD)),
     )
 
 
-def _plan_pause(campaign: Campaign, parameters: ActionParameters, today: date) -> PlannedChange:
+def _plan_pause(
+    campaign: CampaignState, parameters: ActionParameters, today: date
+) -> PlannedChange:
     if campaign.status == PAUSED:
         raise InvalidAction(f"campaign '{campaign.campaign_id}' is already paused")
     before = campaign.status
 
-    def apply() -> None:
-        campaign.status = PAUSED
-        campaign.paused_on = today
+    def apply(state: CampaignState) -> None:
+        state.status = PAUSED
+        state.paused_on = today
 
     return PlannedChange(
         before={"status": before},
@@ -190,7 +205,7 @@ def _plan_pause(campaign: Campaign, parameters: ActionParameters, today: date) -
 
 
 def _plan_reallocation(
-    campaign: Campaign, parameters: ActionParameters, today: date
+    campaign: CampaignState, parameters: ActionParameters, today: date
 ) -> PlannedChange:
     budgets = dict(campaign.segment_budgets)
     source, target = parameters.from_segment_id, parameters.to_segment_id
@@ -201,7 +216,6 @@ def _plan_reallocation(
             "and parameters.budget_shift_amount"
         )
     _check_segments(campaign, budgets, source, target)
-    # Checked before rounding to cents: an absurd amount cannot be rounded at all.
     if _finite(amount, "budget_shift_amount") > budgets[source]:
         raise InvalidAction(
             f"cannot shift {_amount(amount)}: segment '{source}' has a daily budget of "
@@ -216,9 +230,9 @@ def _plan_reallocation(
         target: round_half_up(budgets[target] + amount),
     }
 
-    def apply() -> None:
-        campaign.budget_changes.append(BudgetChange(today, budgets, after))
-        campaign.segment_budgets = after
+    def apply(state: CampaignState) -> None:
+        state.budget_changes.append(BudgetChange(today, state.budgets_on(today), dict(after)))
+        state.segment_budgets = dict(after)
 
     return PlannedChange(
         before={"segment_budgets": budgets},
@@ -228,7 +242,7 @@ def _plan_reallocation(
     )
 
 
-def _check_segments(campaign: Campaign, budgets: dict[str, float], *segment_ids: str) -> None:
+def _check_segments(campaign: CampaignState, budgets: dict[str, float], *segment_ids: str) -> None:
     unknown = [segment_id for segment_id in segment_ids if segment_id not in budgets]
     if unknown:
         raise InvalidAction(
@@ -239,10 +253,10 @@ def _check_segments(campaign: Campaign, budgets: dict[str, float], *segment_ids:
         raise InvalidAction("from_segment_id and to_segment_id must be different segments")
 
 
-_PLANNERS: dict[ActionType, Callable[[Campaign, ActionParameters, date], PlannedChange]] = {
-    ActionType.bid_adjustment: _plan_bid,
-    ActionType.audience_expansion: _plan_audience,
-    ActionType.creative_refresh: _plan_creative_refresh,
-    ActionType.campaign_pause: _plan_pause,
-    ActionType.budget_reallocation: _plan_reallocation,
+_PLANNERS: dict[Action, Callable[[CampaignState, ActionParameters, date], PlannedChange]] = {
+    Action.bid_adjustment: _plan_bid,
+    Action.audience_expansion: _plan_audience,
+    Action.creative_refresh: _plan_creative_refresh,
+    Action.campaign_pause: _plan_pause,
+    Action.budget_reallocation: _plan_reallocation,
 }

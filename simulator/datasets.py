@@ -1,10 +1,15 @@
-"""Read the public ad datasets in ../shared/data and reduce them to the levels campaigns start from.
+"""Read the raw public ad datasets (../shared/data) and reduce them to figures: derivation only.
+
+Nothing reads this module at run or test time except the derivation (``python -m
+simulator.derive``) and its tests: the simulator reads the committed figures
+(``simulator/data/figures.json``, see ``simulator.figures``).
 
 The CSVs are real-world shaped and dirty (``$`` prefixes, blank cells, rows with zero clicks, a day
 with spend but no delivery). Every reader here skips what it cannot use instead of failing, so one
 bad cell never takes the simulator down. Only the *levels* are taken from the data (cost per
 thousand impressions, click-through rate, conversion rate, daily spend, the CPA spread between
-audience segments); the day-to-day dynamics come from the scenarios.
+audience segments), the spreads around them (day to day, weekday, between ad sets) and the
+value of a conversion; the dynamics come from the simulator's mechanisms.
 """
 
 from __future__ import annotations
@@ -287,3 +292,130 @@ def _segments(
         )
         for key, spend, conversions in groups
     )
+
+
+# --- spreads and distributions (the world generator's randomness) -------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Log-normal spread: the median and the standard deviation of the natural log."""
+
+    median: float
+    log_sd: float
+    n: int  # observations behind it
+
+
+def _log_spread(values: list[float], source: str) -> Spread:
+    logs = [math.log(value) for value in values if value > 0]
+    if len(logs) < 3:
+        raise DatasetError(f"{source}: fewer than 3 usable values for a spread")
+    mean = sum(logs) / len(logs)
+    variance = sum((x - mean) ** 2 for x in logs) / (len(logs) - 1)
+    ordered = sorted(logs)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return Spread(math.exp(median), math.sqrt(variance), len(logs))
+
+
+def _centred_log_sd(groups: list[list[float]], source: str) -> Spread:
+    """Pooled within-group log spread: each group's values around the group's own mean."""
+    residuals: list[float] = []
+    medians: list[float] = []
+    for values in groups:
+        logs = [math.log(v) for v in values if v > 0]
+        if len(logs) < 2:
+            continue
+        mean = sum(logs) / len(logs)
+        residuals += [x - mean for x in logs]
+        medians.append(math.exp(mean))
+    degrees = len(residuals) - len(medians)
+    if degrees < 2:
+        raise DatasetError(f"{source}: too few values for a spread")
+    log_sd = math.sqrt(sum(r * r for r in residuals) / degrees)
+    return Spread(sorted(medians)[len(medians) // 2], log_sd, len(residuals))
+
+
+def ab_daily_spread(groups: list[list[dict[str, str]]]) -> dict[str, Spread]:
+    """Day-to-day spread of spend, CPM, CTR and conversion rate within each A/B campaign."""
+    series: dict[str, list[list[float]]] = {"spend": [], "cpm": [], "ctr": [], "cvr": []}
+    for rows in groups:
+        days = [
+            values
+            for row in rows
+            if (values := _numbers(row, AB_SPEND, AB_IMPRESSIONS, AB_CLICKS, AB_PURCHASES))
+        ]
+        series["spend"].append([spend for spend, *_ in days])
+        series["cpm"].append([1000 * s / i for s, i, _, _ in days if i])
+        series["ctr"].append([c / i for _, i, c, _ in days if i])
+        series["cvr"].append([p / c for _, _, c, p in days if c])
+    return {name: _centred_log_sd(values, f"A/B daily {name}") for name, values in series.items()}
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _google_date(text: str | None):
+    from datetime import datetime
+
+    cleaned = (text or "").strip()
+    for pattern in ("%d-%m-%Y", "%Y/%m/%d", "%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(cleaned, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def google_weekday_factors(rows: list[dict[str, str]]) -> dict[str, float]:
+    """Mean clicks per calendar day of each weekday, relative to the mean over the week."""
+    per_date: dict[object, float] = defaultdict(float)
+    for row in rows:
+        day = _google_date(row.get("Ad_Date"))
+        clicks = parse_number(row.get("Clicks"))
+        if day is not None and clicks is not None:
+            per_date[day] += clicks
+    by_weekday: dict[int, list[float]] = defaultdict(list)
+    for day, clicks in per_date.items():
+        by_weekday[day.weekday()].append(clicks)  # type: ignore[attr-defined]
+    if len(by_weekday) < 7:
+        raise DatasetError(f"{GOOGLE_FILE}: dates do not cover every weekday")
+    means = [sum(by_weekday[d]) / len(by_weekday[d]) for d in range(7)]
+    overall = sum(means) / 7
+    return {WEEKDAYS[d]: means[d] / overall for d in range(7)}
+
+
+def google_revenue_per_cost(rows: list[dict[str, str]]) -> Spread:
+    """Sale amount over cost (revenue ROAS) of the rows that converted."""
+    ratios = [
+        sale / cost
+        for row in rows
+        if (values := _numbers(row, "Sale_Amount", "Cost", "Conversions"))
+        for sale, cost, conversions in [values]
+        if cost > 0 and sale > 0 and conversions > 0
+    ]
+    return _log_spread(ratios, f"{GOOGLE_FILE} sale amount / cost")
+
+
+KAG_MIN_ADSET_CLICKS = 20
+
+
+def kag_adset_spread(rows: list[dict[str, str]]) -> dict[str, Spread]:
+    """How far ad sets (fb_campaign_id) of one campaign differ in CPM, CTR and conversion rate."""
+    totals: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for row in rows:
+        values = _numbers(row, "Spent", "Impressions", "Clicks", "Total_Conversion")
+        key = (row.get("xyz_campaign_id", "").strip(), row.get("fb_campaign_id", "").strip())
+        if values and all(key):
+            for index, value in enumerate(values):
+                totals[key][index] += value
+    by_campaign: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    for (campaign, _), (spend, impressions, clicks, conversions) in totals.items():
+        if clicks >= KAG_MIN_ADSET_CLICKS and spend > 0 and conversions > 0:
+            by_campaign[campaign].append((spend, impressions, clicks, conversions))
+    groups = list(by_campaign.values())
+    return {
+        "cpm": _centred_log_sd([[1000 * s / i for s, i, _, _ in g] for g in groups], "KAG CPM"),
+        "ctr": _centred_log_sd([[c / i for _, i, c, _ in g] for g in groups], "KAG CTR"),
+        "cvr": _centred_log_sd([[v / c for _, _, c, v in g] for g in groups], "KAG CVR"),
+    }

@@ -1,33 +1,31 @@
-"""Turn a campaign's reported days into the context contract (domain.context models).
+"""Turn a campaign's reported days into the ad platform's answers (simulator.contract).
 
 Every report compares the current period (the `days` days before the simulated today) with the
-comparison period (the `days` days before that). Units follow the contract: ctr and
-conversion_rate in percent, impression_share as a fraction, *_change_pct in percent.
+comparison period (the `days` days before that). Reach follows from the impressions and the
+reachable audience with Poisson exposure (reach = people x (1 - e^(-impressions / people))),
+frequency = impressions / reach. Nothing hidden (true conversions, value, the landscape level,
+the mechanisms) leaves this module except through its observable consequences.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.context import (
+from simulator.contract import (
     AudienceData,
     AudienceSegment,
     CampaignMetrics,
     CompetitorSignals,
     CreativeMetrics,
     DailyPoint,
-    FrequencyTrend,
     HistoryData,
     PastAction,
-    Trend,
 )
-from domain.stats import pct_change, trailing_rise_days
-from domain.thresholds import SignalThresholds
-from simulator.model import Campaign, DayRecord
+from simulator.mechanics import CampaignState, DayRecord
 
-# A creative's CTR or an audience's frequency "moves" when it changes by a significant amount.
-TREND_CHANGE_PCT = SignalThresholds().significant_change_pct
+TREND_CHANGE_PCT = 10.0  # a creative's CTR or a frequency "moves" beyond this
 BASELINE_EXCLUDES_DAYS = 7  # the baseline CPA is measured before the most recent week
 ACTION_OUTCOME_DAYS = 3  # past actions are judged on the days right after them...
 ACTION_BASELINE_DAYS = 7  # ...against the week before them
@@ -44,13 +42,18 @@ class Period:
 
 
 def periods(today: date, days: int) -> tuple[Period, Period]:
-    """The current period and the comparison period before it."""
     current = Period.ending_before(today, days)
     return current, Period.ending_before(current.start, days)
 
 
-def records_in(campaign: Campaign, period: Period) -> list[DayRecord]:
+def records_in(campaign: CampaignState, period: Period) -> list[DayRecord]:
     return campaign.records_between(period.start, period.end)
+
+
+def poisson_reach(impressions: float, people: float) -> float:
+    if people <= 0 or impressions <= 0:
+        return 0.0
+    return people * (1 - math.exp(-impressions / people))
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ class Totals:
     impressions: int = 0
     clicks: int = 0
     conversions: float = 0.0
-    eligible_impressions: float = 0.0
-    reach: float = 0.0
+    opportunities: float = 0.0
+    people: float = 0.0
 
     @classmethod
     def of(cls, records: list[DayRecord]) -> Totals:
@@ -69,8 +72,8 @@ class Totals:
             impressions=sum(r.impressions for r in records),
             clicks=sum(r.clicks for r in records),
             conversions=round(sum(r.conversions for r in records), 2),
-            eligible_impressions=sum(r.eligible_impressions for r in records),
-            reach=sum(r.reach for r in records),
+            opportunities=sum(r.opportunities for r in records),
+            people=sum(r.reachable for r in records) / len(records) if records else 0.0,
         )
 
     @property
@@ -91,9 +94,13 @@ class Totals:
 
     @property
     def impression_share(self) -> float | None:
-        if not self.eligible_impressions:
+        if not self.opportunities or not self.impressions:
             return None
-        return self.impressions / self.eligible_impressions
+        return min(1.0, self.impressions / self.opportunities)
+
+    @property
+    def reach(self) -> float:
+        return poisson_reach(self.impressions, self.people)
 
     @property
     def frequency(self) -> float:
@@ -105,8 +112,9 @@ def _percent(part: float, whole: float) -> float:
 
 
 def change_pct(current: float | None, previous: float | None) -> float | None:
-    """Percent change rounded for the report, or None when a side is unknown or the base is 0."""
-    return _round(pct_change(previous, current), 2)
+    if current is None or previous is None or previous == 0:
+        return None
+    return round((current - previous) / abs(previous) * 100, 2)
 
 
 def _trend(change: float | None, up: str, down: str, flat: str) -> str:
@@ -119,20 +127,16 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
-# --- reports ------------------------------------------------------------------------------------
-
-
-def campaign_metrics(campaign: Campaign, today: date, days: int) -> CampaignMetrics:
+def campaign_metrics(campaign: CampaignState, today: date, days: int) -> CampaignMetrics:
     current, previous = periods(today, days)
     now_records = records_in(campaign, current)
     now, before = Totals.of(now_records), Totals.of(records_in(campaign, previous))
-    # The day before the period tells whether the period's first day was a rise.
     trend_window = Period(current.start - timedelta(days=1), current.end)
     budget = campaign.daily_budget * len(now_records)
     return CampaignMetrics(
         campaign_id=campaign.campaign_id,
-        campaign_name=campaign.spec.campaign_name,
-        platform=campaign.spec.platform,
+        campaign_name=campaign.name,
+        platform=campaign.platform,
         spend=now.spend,
         impressions=now.impressions,
         clicks=now.clicks,
@@ -154,7 +158,6 @@ def campaign_metrics(campaign: Campaign, today: date, days: int) -> CampaignMetr
         period_end=current.end,
         comparison_period_start=previous.start,
         comparison_period_end=previous.end,
-        # Not in the contract, which allows extras: the rules reasoner quotes the bid it changes.
         current_bid=campaign.bid,
         status=campaign.status,
     )
@@ -162,11 +165,18 @@ def campaign_metrics(campaign: Campaign, today: date, days: int) -> CampaignMetr
 
 def cpa_trend_days(records: list[DayRecord]) -> int:
     """How many of the most recent days had a higher CPA than the day before."""
-    return trailing_rise_days([Totals.of([record]).cpa for record in records])
+    values = [Totals.of([record]).cpa for record in records]
+    days = 0
+    for index in range(len(values) - 1, 0, -1):
+        current, previous = values[index], values[index - 1]
+        if current is None or previous is None or current <= previous:
+            break
+        days += 1
+    return days
 
 
 def creative_metrics(
-    campaign: Campaign, today: date, days: int, engagement_per_click: float
+    campaign: CampaignState, today: date, days: int, engagement_per_click: float
 ) -> list[CreativeMetrics]:
     current, previous = periods(today, days)
     reports = []
@@ -174,18 +184,20 @@ def creative_metrics(
         now = _creative_totals(campaign, creative.creative_id, current)
         before = _creative_totals(campaign, creative.creative_id, previous)
         ctr_change = change_pct(now.ctr, before.ctr) if before.impressions else None
-        frequency_change = change_pct(now.frequency, before.frequency)
+        frequency_change = (
+            change_pct(now.frequency, before.frequency) if before.impressions else None
+        )
         reports.append(
             CreativeMetrics(
                 creative_id=creative.creative_id,
                 creative_name=creative.name,
                 ctr=round(now.ctr, 4),
                 ctr_change_pct=ctr_change,
-                ctr_trend=_trend(ctr_change, Trend.improving, Trend.declining, Trend.stable),
+                ctr_trend=_trend(ctr_change, "improving", "declining", "stable"),
                 engagement_rate=round(now.ctr * engagement_per_click, 4),
                 creative_age_days=creative.age_on(today),
                 average_frequency=round(now.frequency, 2),
-                frequency_trend=_frequency_trend(frequency_change),
+                frequency_trend=_trend(frequency_change, "increasing", "decreasing", "stable"),
                 total_impressions=now.impressions,
                 unique_reach=round(now.reach),
             )
@@ -193,48 +205,44 @@ def creative_metrics(
     return reports
 
 
-def _creative_totals(campaign: Campaign, creative_id: str, period: Period) -> Totals:
-    days = [
-        record.creatives[creative_id]
-        for record in records_in(campaign, period)
-        if creative_id in record.creatives
-    ]
+def _creative_totals(campaign: CampaignState, creative_id: str, period: Period) -> Totals:
+    records = [r for r in records_in(campaign, period) if creative_id in r.creatives]
+    days = [r.creatives[creative_id] for r in records]
+    people = sum(r.reachable for r in records) / len(records) if records else 0.0
     return Totals(
         impressions=sum(day.impressions for day in days),
         clicks=sum(day.clicks for day in days),
-        reach=sum(day.impressions / day.frequency for day in days if day.frequency),
+        people=people,
     )
 
 
-def _frequency_trend(change: float | None) -> FrequencyTrend:
-    return FrequencyTrend(
-        _trend(change, FrequencyTrend.increasing, FrequencyTrend.decreasing, FrequencyTrend.stable)
-    )
-
-
-def competitor_signals(campaign: Campaign, today: date, days: int) -> CompetitorSignals:
+def competitor_signals(campaign: CampaignState, today: date, days: int) -> CompetitorSignals:
     current, previous = periods(today, days)
     now, before = records_in(campaign, current), records_in(campaign, previous)
-    entered = [day for day in campaign.competitor_entries if current.start <= day <= current.end]
 
-    def change(attribute: str) -> float:
-        return change_pct(_mean(now, attribute), _mean(before, attribute)) or 0.0
+    def mean(records: list[DayRecord], value) -> float | None:  # noqa: ANN001
+        return sum(value(r) for r in records) / len(records) if records else None
 
+    def activity(r: DayRecord) -> float:
+        return r.active_competitors * r.landscape
+
+    entered = sum(
+        jump.entrants
+        for jump in campaign.mechanisms.jumps
+        if current.start <= jump.day <= current.end
+    )
     return CompetitorSignals(
-        active_competitors_count=now[-1].active_competitors if now else campaign.spec.competitors,
-        new_competitors_count=len(entered),
-        activity_change_pct=change("competitor_activity"),
-        avg_bid_increase_pct=change("competitor_bid_index"),
+        active_competitors_count=now[-1].active_competitors if now else campaign.competitors,
+        new_competitors_count=entered,
+        activity_change_pct=change_pct(mean(now, activity), mean(before, activity)) or 0.0,
+        avg_bid_increase_pct=change_pct(
+            mean(now, lambda r: r.landscape), mean(before, lambda r: r.landscape)
+        )
+        or 0.0,
     )
 
 
-def _mean(records: list[DayRecord], attribute: str) -> float | None:
-    if not records:
-        return None
-    return sum(getattr(record, attribute) for record in records) / len(records)
-
-
-def audience_data(campaign: Campaign, today: date, days: int) -> AudienceData:
+def audience_data(campaign: CampaignState, today: date, days: int) -> AudienceData:
     current, previous = periods(today, days)
     now_records = records_in(campaign, current)
     now, before = Totals.of(now_records), Totals.of(records_in(campaign, previous))
@@ -243,19 +251,21 @@ def audience_data(campaign: Campaign, today: date, days: int) -> AudienceData:
         reach=round(now.reach),
         reach_change_pct=change_pct(now.reach, before.reach),
         average_frequency=round(now.frequency, 2),
-        frequency_trend=_frequency_trend(change_pct(now.frequency, before.frequency)),
+        frequency_trend=_trend(
+            change_pct(now.frequency, before.frequency), "increasing", "decreasing", "stable"
+        ),
         segments=[
-            _segment_report(campaign, segment.segment_id, segment.name, now_records)
+            _segment_report(segment.segment_id, segment.name, now_records)
             for segment in campaign.segments
         ],
     )
 
 
-def _segment_report(
-    campaign: Campaign, segment_id: str, name: str, records: list[DayRecord]
-) -> AudienceSegment:
-    spend = round(sum(record.segments[segment_id].spend for record in records), 2)
-    conversions = round(sum(record.segments[segment_id].conversions for record in records), 2)
+def _segment_report(segment_id: str, name: str, records: list[DayRecord]) -> AudienceSegment:
+    spend = round(sum(r.segments[segment_id].spend for r in records if segment_id in r.segments), 2)
+    conversions = round(
+        sum(r.segments[segment_id].conversions for r in records if segment_id in r.segments), 2
+    )
     return AudienceSegment(
         segment_id=segment_id,
         name=name,
@@ -265,7 +275,7 @@ def _segment_report(
     )
 
 
-def history_data(campaign: Campaign, today: date, days: int) -> HistoryData:
+def history_data(campaign: CampaignState, today: date, days: int) -> HistoryData:
     window = Period.ending_before(today, days)
     records = records_in(campaign, window)
     recent_start = today - timedelta(days=BASELINE_EXCLUDES_DAYS)
@@ -274,27 +284,26 @@ def history_data(campaign: Campaign, today: date, days: int) -> HistoryData:
         baseline_cpa=_round(Totals.of(baseline).cpa, 2),
         daily=[
             DailyPoint(
-                date=record.day,
-                spend=record.spend,
-                impressions=record.impressions,
-                clicks=record.clicks,
-                conversions=record.conversions,
+                date=r.day,
+                spend=r.spend,
+                impressions=r.impressions,
+                clicks=r.clicks,
+                conversions=r.conversions,
             )
-            for record in records
+            for r in records
         ],
         past_actions=[
             PastAction(
-                action=applied.action,
-                applied_at=applied.applied_on,
-                cpa_change_pct=_action_cpa_change(campaign, applied.applied_on),
+                action=action,
+                applied_at=applied_on,
+                cpa_change_pct=_action_cpa_change(campaign, applied_on),
             )
-            for applied in campaign.applied_actions
+            for action, applied_on in campaign.applied
         ],
     )
 
 
-def _action_cpa_change(campaign: Campaign, applied_on: date) -> float | None:
-    """CPA over the reported days right after the action against the week before it."""
+def _action_cpa_change(campaign: CampaignState, applied_on: date) -> float | None:
     before = Totals.of(records_in(campaign, Period.ending_before(applied_on, ACTION_BASELINE_DAYS)))
     after_end = applied_on + timedelta(days=ACTION_OUTCOME_DAYS - 1)
     after = Totals.of(campaign.records_between(applied_on, after_end))

@@ -1,23 +1,30 @@
-"""HTTP endpoints: the ad platform API (docs/ARCHITECTURE.md) and the /admin controls."""
+"""HTTP endpoints: the ad platform API (docs/ARCHITECTURE.md) and the /admin controls.
+
+What the agent's collectors read (``/campaigns...``) carries only what a real platform shows.
+The world's truth (what a named campaign was designed to show, its value per conversion, the
+oracle's verdict) is under ``/admin``, which no collector, reasoner or eval reasoner reads.
+"""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
-from domain.context import (
+from simulator import oracle, reports
+from simulator.contract import (
+    ActionBody,
     AudienceData,
     CampaignMetrics,
+    CampaignSettings,
+    CampaignSummary,
     CompetitorSignals,
-    CreativeMetrics,
+    CreativesResponse,
     HistoryData,
 )
-from domain.recommendation import RootCause
-from simulator import reports
-from simulator.actions import ActionBody
 from simulator.faults import Fault, FaultRegistry, FaultSpec
 from simulator.state import ActionResult, Mutation, SimulatorState
 
@@ -39,27 +46,6 @@ Faults = Annotated[FaultRegistry, Depends(get_faults)]
 PeriodDays = Annotated[int, Query(ge=1, le=MAX_PERIOD_DAYS, description="length of each period")]
 
 
-class CampaignSummary(BaseModel):
-    campaign_id: str
-    campaign_name: str
-    platform: str
-    scenario: RootCause
-    status: str
-
-
-class CreativesResponse(BaseModel):
-    creatives: list[CreativeMetrics]
-
-
-class CampaignSettings(BaseModel):
-    status: str
-    bid: float
-    daily_budget: float
-    audience_size: int
-    creative_ids: list[str]
-    segment_budgets: dict[str, float]
-
-
 class Clock(BaseModel):
     today: date = Field(description="the simulated day in progress; reports end the day before")
     last_reported_day: date
@@ -67,6 +53,52 @@ class Clock(BaseModel):
 
 class AdvanceRequest(BaseModel):
     days: int = Field(ge=1, le=MAX_ADVANCE_DAYS)
+
+
+class WorldCampaign(BaseModel):
+    """Admin only: what a campaign is in truth (never read by the agent)."""
+
+    campaign_id: str
+    label: str = Field(description="what a named campaign was designed to show; '' if generated")
+    strengths: dict[str, float] = Field(description="generated: latent issue -> strength 0-1")
+    value_per_conversion: float
+    mechanisms: dict[str, Any]
+
+
+class OracleRequest(BaseModel):
+    campaign_id: str
+    horizon_days: int = Field(default=oracle.DEFAULT_HORIZON_DAYS, ge=1, le=30)
+    replications: int = Field(default=oracle.DEFAULT_REPLICATIONS, ge=2, le=500)
+    plans: list[ActionBody] = Field(
+        default_factory=list, description="extra plans to value beside the six canonical ones"
+    )
+
+
+class PlanValueModel(BaseModel):
+    label: str
+    action: str
+    parameters: dict[str, Any]
+    available: bool
+    mean: float | None = Field(description="expected profit over the window")
+    se: float
+    spend: float
+    true_conversions: float
+    regret: float | None
+    regret_se: float
+    acceptable: bool
+    note: str
+
+
+class OracleAnswer(BaseModel):
+    campaign_id: str
+    today: date
+    horizon_days: int
+    replications: int
+    value_per_conversion: float
+    tolerance: float
+    best: str
+    acceptable: list[str]
+    plans: list[PlanValueModel]
 
 
 campaigns = APIRouter(prefix="/campaigns", tags=["ad platform"])
@@ -79,9 +111,8 @@ def list_campaigns(state: State) -> list[CampaignSummary]:
         return [
             CampaignSummary(
                 campaign_id=campaign.campaign_id,
-                campaign_name=campaign.spec.campaign_name,
-                platform=campaign.spec.platform,
-                scenario=campaign.spec.scenario,
+                campaign_name=campaign.name,
+                platform=campaign.platform,
                 status=campaign.status,
             )
             for campaign in state.campaigns.values()
@@ -98,7 +129,7 @@ def campaign_metrics(campaign_id: str, state: State, days: PeriodDays = 7) -> Ca
 def campaign_creatives(campaign_id: str, state: State, days: PeriodDays = 7) -> CreativesResponse:
     with state.locked():
         campaign = state.campaign(campaign_id)
-        engagement = state.levels.engagement_per_click
+        engagement = state.figures.engagement_per_click
         creatives = reports.creative_metrics(campaign, state.today, days, engagement)
         return CreativesResponse(creatives=creatives)
 
@@ -161,6 +192,60 @@ def advance_clock(request: AdvanceRequest, state: State) -> Clock:
     with state.locked():
         state.advance(request.days)
         return Clock(today=state.today, last_reported_day=state.last_reported_day)
+
+
+@admin.get("/campaigns", response_model=list[WorldCampaign])
+def world_campaigns(state: State) -> list[WorldCampaign]:
+    with state.locked():
+        return [
+            WorldCampaign(
+                campaign_id=campaign_id,
+                label=state.plans[campaign_id].label,
+                strengths=state.plans[campaign_id].strengths,
+                value_per_conversion=campaign.mechanisms.value_per_conversion,
+                mechanisms=asdict(campaign.mechanisms),
+            )
+            for campaign_id, campaign in state.campaigns.items()
+        ]
+
+
+@admin.post("/oracle", response_model=OracleAnswer)
+def run_oracle(request: OracleRequest, state: State) -> OracleAnswer:
+    """Fork the campaign today and value each action over the window (simulator/oracle.py)."""
+    extra = [
+        oracle.Plan(f"plan {index + 1}: {body.action.value}", body)
+        for index, body in enumerate(request.plans)
+    ]
+    result = state.evaluate(
+        request.campaign_id,
+        extra=extra,
+        horizon_days=request.horizon_days,
+        replications=request.replications,
+    )
+    return oracle_answer(result)
+
+
+def oracle_answer(result: oracle.OracleResult) -> OracleAnswer:
+    return OracleAnswer(
+        campaign_id=result.campaign_id,
+        today=result.today,
+        horizon_days=result.horizon_days,
+        replications=result.replications,
+        value_per_conversion=result.value_per_conversion,
+        tolerance=result.tolerance,
+        best=result.best.action,
+        acceptable=result.acceptable_actions,
+        plans=[
+            PlanValueModel(
+                **{
+                    **asdict(p),
+                    "mean": p.mean if p.available else None,
+                    "regret": p.regret if p.available else None,
+                }
+            )
+            for p in result.plans
+        ],
+    )
 
 
 @admin.get("/mutations", response_model=list[Mutation])

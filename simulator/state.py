@@ -15,12 +15,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain.recommendation import ActionParameters, ActionType
-from simulator.actions import ActionBody, PlannedChange, plan_action
-from simulator.datasets import DatasetLevels
-from simulator.generator import generate_day
-from simulator.model import AppliedAction, Campaign
-from simulator.seeding import build_campaigns
+from simulator import oracle
+from simulator.actions import PlannedChange, plan_action
+from simulator.catalog import NAMED, generated_plans
+from simulator.contract import Action, ActionBody, ActionParameters
+from simulator.figures import Figures
+from simulator.mechanics import CampaignState, simulate_day
+from simulator.world import CampaignPlan, build_campaign
+
+DEMO_SEED = "demo"  # the named campaigns' noise; generated ones use the world seed
 
 
 class CampaignNotFound(LookupError):
@@ -47,9 +50,9 @@ class ActionResult(BaseModel):
     message: str
     executed_at: datetime
     campaign_id: str
-    action: ActionType
+    action: Action
     idempotency_key: str | None = None
-    effective_date: date  # the simulated day from which the change applies
+    effective_date: date
     mutation_id: str | None = None
 
 
@@ -58,7 +61,7 @@ class Mutation(BaseModel):
 
     mutation_id: str
     campaign_id: str
-    action: ActionType
+    action: Action
     parameters: ActionParameters
     idempotency_key: str
     before: dict[str, Any]
@@ -69,13 +72,33 @@ class Mutation(BaseModel):
 
 @dataclass(frozen=True)
 class _Replay:
-    request: tuple[str, ActionBody]  # what the key was first used for
+    request: tuple[str, ActionBody]
     result: ActionResult
 
 
+@dataclass(frozen=True)
+class WorldSpec:
+    """Which campaigns a simulator holds: the named ones unless left out, and N generated."""
+
+    campaigns: int = 0
+    seed: int = 0
+    named: bool = True
+
+
+def build_world(figures: Figures, today: date, spec: WorldSpec) -> dict[str, CampaignState]:
+    plans: list[tuple[CampaignPlan, str]] = []
+    if spec.named:
+        plans += [(plan, DEMO_SEED) for plan in NAMED]
+    plans += [
+        (plan, f"world-{spec.seed}") for plan in generated_plans(figures, spec.seed, spec.campaigns)
+    ]
+    return {plan.campaign_id: build_campaign(plan, figures, today, seed) for plan, seed in plans}
+
+
 class SimulatorState:
-    def __init__(self, levels: DatasetLevels, today: date) -> None:
-        self.levels = levels
+    def __init__(self, figures: Figures, today: date, spec: WorldSpec | None = None) -> None:
+        self.figures = figures
+        self.spec = spec or WorldSpec()
         self._seeded_today = today
         self._lock = threading.RLock()
         self.reset()
@@ -89,11 +112,18 @@ class SimulatorState:
         """Back to the seeded campaigns, clock and an empty mutation log."""
         with self._lock:
             self.today = self._seeded_today
-            self.campaigns: dict[str, Campaign] = build_campaigns(self.levels, self.today)
+            self.campaigns: dict[str, CampaignState] = build_world(
+                self.figures, self.today, self.spec
+            )
+            self.plans = {plan.campaign_id: plan for plan in self._plans()}
             self.mutations: list[Mutation] = []
             self._replays: dict[str, _Replay] = {}
 
-    def campaign(self, campaign_id: str) -> Campaign:
+    def _plans(self) -> list[CampaignPlan]:
+        named = list(NAMED) if self.spec.named else []
+        return named + generated_plans(self.figures, self.spec.seed, self.spec.campaigns)
+
+    def campaign(self, campaign_id: str) -> CampaignState:
         campaign = self.campaigns.get(campaign_id)
         if campaign is None:
             raise CampaignNotFound(campaign_id)
@@ -108,8 +138,25 @@ class SimulatorState:
         with self._lock:
             for _ in range(days):
                 for campaign in self.campaigns.values():
-                    campaign.days.append(generate_day(campaign, self.today))
+                    simulate_day(campaign, self.today)
                 self.today += timedelta(days=1)
+
+    def evaluate(
+        self,
+        campaign_id: str,
+        *,
+        extra: list[oracle.Plan] | None = None,
+        horizon_days: int = oracle.DEFAULT_HORIZON_DAYS,
+        replications: int = oracle.DEFAULT_REPLICATIONS,
+    ) -> oracle.OracleResult:
+        with self._lock:
+            return oracle.evaluate(
+                self.campaign(campaign_id),
+                self.today,
+                extra=extra,
+                horizon_days=horizon_days,
+                replications=replications,
+            )
 
     def execute(
         self, campaign_id: str, body: ActionBody, *, dry_run: bool, idempotency_key: str | None
@@ -136,10 +183,10 @@ class SimulatorState:
             )
         return replay.result.model_copy(update={"already_applied": True})
 
-    def _apply(self, campaign: Campaign, body: ActionBody, key: str) -> ActionResult:
+    def _apply(self, campaign: CampaignState, body: ActionBody, key: str) -> ActionResult:
         change = plan_action(campaign, body, self.today)
-        change.apply()
-        campaign.applied_actions.append(AppliedAction(body.action, self.today))
+        change.apply(campaign)
+        campaign.applied.append((body.action.value, self.today))
         mutation = Mutation(
             mutation_id=f"mut-{len(self.mutations) + 1:04d}",
             campaign_id=campaign.campaign_id,
@@ -158,12 +205,11 @@ class SimulatorState:
 
     def _result(
         self,
-        campaign: Campaign,
+        campaign: CampaignState,
         body: ActionBody,
         change: PlannedChange,
         mutation: Mutation | None = None,
     ) -> ActionResult:
-        """The answer for an applied change (with its mutation) or for a dry run (without)."""
         return ActionResult(
             applied=mutation is not None,
             dry_run=mutation is None,

@@ -90,6 +90,8 @@ SYSTEM_ACTOR = "system"
 
 # workflow.patched ids, oldest first (see the module docstring).
 DECISION_UPDATES = "decision-updates-and-campaign-queue"
+# The outcome reads the daily history to forecast the no-action trajectory.
+OUTCOME_FORECAST = "outcome-forecast"
 
 
 # The campaign metrics are required: retry a while, but a missing campaign is final.
@@ -813,7 +815,23 @@ class RecommendationWorkflow:
         except ActivityError as err:
             await self._outcome_unavailable(describe_error(err))
             return
-        outcome = judge_outcome(rec, before, after, workflow.now(), self._policy.thresholds)
+        history = None
+        if workflow.patched(OUTCOME_FORECAST):
+            # The daily history lets the judge forecast the no-action trajectory; without it
+            # (the source failed) the outcome falls back to before/after, as it did.
+            try:
+                history = await self._activity(
+                    names.COLLECT_HISTORY,
+                    self._input.campaign_id,
+                    HistoryData,
+                    MEASUREMENT,
+                    f"History of {self._input.campaign_id} for the outcome forecast",
+                )
+            except ActivityError as err:
+                workflow.logger.warning("No history for the outcome forecast: %s", err)
+        outcome = judge_outcome(
+            rec, before, after, workflow.now(), self._policy.thresholds, history=history
+        )
         self._trace("measure_outcome", started, detail=outcome.summary)
         self._state.outcome = outcome
         self._set_status(RecommendationStatus.completed)

@@ -20,7 +20,14 @@ from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 BUILT = {name: svc for name, svc in COMPOSE["services"].items() if "build" in svc}
-SIMULATOR_VARIABLES = {"SIMULATOR_DATA_DIR", "SIMULATOR_TODAY", "SIMULATOR_TIMEOUT_SECONDS"}
+# SIMULATOR_DATA_DIR is read by the derivation of the simulator's figures (simulator.derive).
+SIMULATOR_VARIABLES = {
+    "SIMULATOR_DATA_DIR",
+    "SIMULATOR_TODAY",
+    "SIMULATOR_TIMEOUT_SECONDS",
+    "SIMULATOR_CAMPAIGNS",
+    "SIMULATOR_SEED",
+}
 # Services that run once and exit; the others wait for them to complete successfully.
 ONE_SHOT = {
     dependency

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -28,7 +29,14 @@ def test_help_describes_the_options():
         timeout=30,
         check=True,
     )
-    for text in ("--host", "--port", "--data-dir", "SIMULATOR_DATA_DIR", "README"):
+    for text in (
+        "--host",
+        "--port",
+        "--figures",
+        "SIMULATOR_CAMPAIGNS",
+        "SIMULATOR_SEED",
+        "README",
+    ):
         assert text in result.stdout
 
 
@@ -52,13 +60,27 @@ def test_serves_campaigns_on_the_requested_port():
         server.wait(timeout=10)
 
 
-def test_missing_datasets_stop_start_up_with_the_directory_named(tmp_path):
+def test_a_missing_figures_file_stops_start_up_naming_it(tmp_path):
+    missing = tmp_path / "figures.json"
     result = subprocess.run(
-        [sys.executable, "-m", "simulator", "--data-dir", str(tmp_path)],
+        [sys.executable, "-m", "simulator", "--figures", str(missing)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert result.returncode != 0
-    assert f"datasets not found in {tmp_path}" in result.stderr
+    assert f"cannot read the simulator figures {missing}" in result.stderr
+
+
+def test_a_bad_campaign_count_stops_start_up_with_a_clear_error():
+    result = subprocess.run(
+        [sys.executable, "-m", "simulator"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "SIMULATOR_CAMPAIGNS": "many"},
+    )
+    assert result.returncode != 0
+    assert "$SIMULATOR_CAMPAIGNS must be a whole number" in result.stderr

@@ -1,4 +1,4 @@
-"""Metrics respond to applied actions over the following simulated days, as a marketer expects."""
+"""Actions act on the mechanisms, whatever the campaign: the metrics follow over the next days."""
 
 from __future__ import annotations
 
@@ -34,49 +34,50 @@ async def test_reported_days_never_change_when_an_action_is_applied(sim):
     assert (await daily(sim, "cmp-competition-01", 32))[:30] == before
 
 
-async def test_bid_increase_under_competitive_pressure_lowers_cpa_and_recovers_share(sim):
+async def test_a_binding_bid_raised_buys_share_at_a_higher_price(sim):
+    """Competitors outbid us: a higher bid wins back impression share, and each costs more."""
     await act(sim, "cmp-competition-01", "Bid Adjustment", {"bid_change_pct": 20})
     await advance(sim, 3)
     m = await metrics(sim, "cmp-competition-01")
 
-    assert m.cpa_change_pct < -10
     assert m.impression_share_change_pct > 10
+    assert m.cpm_change_pct > 0
+    assert m.spend_change_pct > 10
 
 
-async def test_bid_effect_grows_over_three_days(sim):
-    await act(sim, "cmp-competition-02", "Bid Adjustment", {"bid_change_pct": 20})
+async def test_a_bid_that_does_not_bind_changes_nothing(sim):
+    """A budget-bound campaign is already shaded below its bid: raising it buys nothing."""
+    untouched = await sim.post("/admin/oracle", json={"campaign_id": "cmp-steady-02"})
+    values = {p["label"]: p for p in untouched.json()["plans"]}
+
+    assert values["Bid Adjustment"]["mean"] == values["Continue Monitoring"]["mean"]
+
+
+async def test_without_action_the_competitors_keep_cpa_up(sim):
     await advance(sim, 3)
-    days = await daily(sim, "cmp-competition-02", 4)
-
-    cpas = [day["spend"] / day["conversions"] for day in days]
-    # The day before the action, then a third, two thirds and the full effect.
-    assert cpas[0] > cpas[1] > cpas[2] > cpas[3]
+    assert (await metrics(sim, "cmp-competition-01", days=7)).cpa_change_pct > 10
 
 
-async def test_without_action_competitive_pressure_keeps_cpa_up(sim):
-    await advance(sim, 3)
-    assert (await metrics(sim, "cmp-competition-01")).cpa_change_pct > 0
-
-
-async def test_creative_refresh_under_fatigue_restores_ctr_and_cuts_cpa_and_frequency(sim):
-    frequency_before = (await sim.get("/campaigns/cmp-fatigue-01/audience")).json()
+async def test_creative_refresh_restores_ctr_after_a_learning_period(sim):
     await act(sim, "cmp-fatigue-01", "Creative Refresh")
-    await advance(sim, 3)
-    m = await metrics(sim, "cmp-fatigue-01")
-    audience = (await sim.get("/campaigns/cmp-fatigue-01/audience?days=3")).json()
+    await advance(sim, 4)
+    days = await daily(sim, "cmp-fatigue-01", 5)
+    ctr = [day["clicks"] / day["impressions"] for day in days]
 
-    assert m.ctr_change_pct > 30 and m.cpa_change_pct < -20
-    assert audience["average_frequency"] < frequency_before["average_frequency"] - 1
+    # The day before, then the learning days, then CTR well above the worn creatives'.
+    assert ctr[-1] > ctr[0] * 1.3
+    assert ctr[1] < ctr[-1]
 
 
-async def test_audience_expansion_under_saturation_lowers_cpm_frequency_and_cpa(sim):
-    await act(sim, "cmp-saturation-02", "Audience Expansion", {"audience_expansion_pct": 20})
+async def test_audience_expansion_relieves_a_saturated_campaign(sim):
+    frequency = (await sim.get("/campaigns/cmp-saturation-02/audience?days=3")).json()
+    await act(sim, "cmp-saturation-02", "Audience Expansion", {"audience_expansion_pct": 30})
     await advance(sim, 3)
     m = await metrics(sim, "cmp-saturation-02")
     audience = (await sim.get("/campaigns/cmp-saturation-02/audience?days=3")).json()
 
-    assert m.cpm_change_pct < -5 and m.cpa_change_pct < -5
-    assert audience["frequency_trend"] == "decreasing"
+    assert m.cpm_change_pct < -5 and m.impression_share_change_pct < 0
+    assert audience["average_frequency"] < frequency["average_frequency"]
 
 
 async def test_pause_stops_spend_and_delivery_entirely(sim):
@@ -101,23 +102,20 @@ async def test_budget_moved_from_worst_to_best_segment_lowers_blended_cpa(sim):
     audience = (await sim.get("/campaigns/cmp-uneven-02/audience?days=3")).json()
     after = {segment["segment_id"]: segment for segment in audience["segments"]}
 
-    assert m.cpa_change_pct < -15
-    assert within_pct(m.spend_change_pct, 5)  # the same money, spent better
-    assert after[best]["spend"] > after[worst]["spend"] * 0.3
+    assert m.cpa_change_pct < -10
+    assert abs(m.spend_change_pct) <= 5  # the same money, spent better
+    before = {segment["segment_id"]: segment for segment in segments}
+    assert after[best]["spend"] / 3 > before[best]["spend"] / 7  # per day
+    assert after[worst]["spend"] / 3 < before[worst]["spend"] / 7
 
 
-def within_pct(change: float | None, limit: float) -> bool:
-    return change is not None and abs(change) <= limit
+async def test_the_same_action_can_help_one_campaign_and_hurt_another(sim):
+    """No action is right by its name: a refresh pays on worn creatives and costs on fresh ones."""
+    worn = (await sim.post("/admin/oracle", json={"campaign_id": "cmp-fatigue-01"})).json()
+    fresh = (await sim.post("/admin/oracle", json={"campaign_id": "cmp-uneven-02"})).json()
 
+    def gain(answer: dict) -> float:
+        values = {p["label"]: p["mean"] for p in answer["plans"]}
+        return values["Creative Refresh"] - values["Continue Monitoring"]
 
-async def test_wrong_actions_help_little_or_hurt(sim):
-    # A bid raise on a campaign without competitive pressure only makes impressions dearer...
-    await act(sim, "cmp-steady-01", "Bid Adjustment", {"bid_change_pct": 20}, key="a")
-    # ...and new creatives for a campaign whose problem is the auction do not fix the CPA.
-    await act(sim, "cmp-competition-02", "Creative Refresh", key="b")
-    await act(sim, "cmp-fatigue-02", "Audience Expansion", {"audience_expansion_pct": 20}, key="c")
-    await advance(sim, 3)
-
-    assert (await metrics(sim, "cmp-steady-01")).cpa_change_pct > 0
-    assert (await metrics(sim, "cmp-competition-02")).cpa_change_pct > 0
-    assert (await metrics(sim, "cmp-fatigue-02")).cpa_change_pct > 0
+    assert gain(worn) > 0 > gain(fresh)
