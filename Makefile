@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo stop status test format
+.PHONY: setup browser demo stop status test format
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,15 @@ stop: setup
 status: setup
 	$(BIN)/python -m scripts.stack status
 
+## browser: Debian's Chromium for the console's browser tests, installed when missing (needs
+## root; without it those tests skip, or fail under REQUIRE_BROWSER=1 as in CI)
+browser:
+	@test -x /usr/bin/chromium || { test "$$(id -u)" = 0 && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is missing (apt-get install chromium): the browser tests will skip"
+
 ## test: set up and run the linter and the whole test suite
-test: setup
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
