@@ -19,6 +19,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.auth import ConfigurationError
+
 log = logging.getLogger("api.console")
 
 COOKIE_NAME = "console_session"
@@ -128,7 +130,7 @@ class SessionCookies:
                 "another API replica"
             )
         elif len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(
+            raise ConfigurationError(
                 f"CONSOLE_SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters"
             )
         self._serializer = URLSafeTimedSerializer(secret, salt="console-session")

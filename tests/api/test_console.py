@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.auth import ConfigurationError
 from api.console.session import COOKIE_NAME
 from domain.lifecycle import (
     AuditEvent,
@@ -217,7 +218,7 @@ async def test_a_session_from_another_secret_is_not_accepted(store, browser) -> 
 
 
 async def test_a_short_session_secret_stops_the_api_at_start(store) -> None:
-    with pytest.raises(ValueError, match="at least 32 characters"):
+    with pytest.raises(ConfigurationError, match="at least 32 characters"):
         create_app(make_settings(console_session_secret="short"), store=store)
 
 
