@@ -567,7 +567,9 @@ async def _record(store: Store, recommendation_id: str) -> RecommendationRecord:
 
 
 @router.api_route("/{unknown:path}", methods=["GET", "POST"])
-async def not_found(unknown: str) -> Response:
+async def not_found(request: Request, unknown: str) -> Response:
+    if not unknown:  # "/console/": the inbox is at "/console"
+        return RedirectResponse(request.scope.get("root_path", "") + PREFIX, status_code=308)
     raise ConsoleError(404, "Not found", "There is no such page in the console.")
 
 

@@ -337,6 +337,11 @@ async def test_an_executed_recommendation_shows_the_change_made(browser, store) 
     assert 'name="decision"' not in page
 
 
+async def test_the_console_with_a_trailing_slash_is_the_inbox(browser) -> None:
+    response = await browser.get("/console/")
+    assert response.status_code == 308 and response.headers["location"] == "/console"
+
+
 async def test_an_unknown_recommendation_is_a_404_page(browser) -> None:
     await sign_in(browser, CLIENT_KEY)
     for rec_id in ("rec-nope-12345678", "..%2F..%2Fadmin"):
