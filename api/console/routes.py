@@ -9,7 +9,6 @@ submits twice.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from starlette.datastructures import FormData
 
 from api.auth import READ_ROLES, REVIEW_ROLES, Principal
 from api.console.charts import campaign_charts
+from api.console.forms import REANALYZE, DecisionForm, FilterError, InboxFilters, valid_id
 from api.console.session import Message, Session, SessionCookies
 from api.console.views import (
     EXPIRING_WITHIN,
@@ -40,23 +40,20 @@ from api.console.views import (
 )
 from api.errors import ApiError
 from api.metrics import AUTH_FAILURES, RATE_LIMITED
-from api.schemas import ID_PATTERN, MAX_CAMPAIGN_ID_LENGTH, MAX_ID_LENGTH, DecisionRequest
+from api.schemas import MAX_ID_LENGTH, DecisionRequest
 from api.service import RecommendationService
 from api.state import Services, get_services
 from domain.lifecycle import DecisionKind, RecommendationStatus
 from domain.recommendation import ActionType
 from settings import Settings
-from store.repository import RecommendationRecord, ReviewOrder, Store
+from store.repository import RecommendationRecord, Store
 
 log = logging.getLogger("api.console")
 
 PREFIX = "/console"
 HERE = Path(__file__).resolve().parent
-MAX_FEEDBACK = 4000
-_ID_RE = re.compile(ID_PATTERN)
-REANALYZE = "reanalyze"
 
-# The lead's issue adds `override_cooldown` to DecisionRequest; the form offers it once it does.
+# Issue 7 adds `override_cooldown` to DecisionRequest; the form offers it once it does.
 CAN_OVERRIDE_COOLDOWN = "override_cooldown" in DecisionRequest.model_fields
 
 SECURITY_HEADERS = {
@@ -137,10 +134,6 @@ class Visit:
     @property
     def base(self) -> str:
         return self.request.scope.get("root_path", "") + PREFIX
-
-    @property
-    def can_decide(self) -> bool:
-        return self.principal is not None and self.principal.role in REVIEW_ROLES
 
     def store(self) -> Store:
         store = self.services.store
@@ -267,7 +260,12 @@ async def logout(current: Visit = Depends(visit)) -> Response:
 
 @router.get("")
 async def inbox(current: Visit = Depends(signed_in)) -> Response:
-    filters = InboxFilters.parse(current.request.query_params)
+    try:
+        filters = InboxFilters.parse(current.request.query_params)
+    except FilterError as problem:
+        raise ConsoleError(
+            400, "Unknown filter", f"The inbox cannot filter this way: {problem}."
+        ) from None
     store = current.store()
     settings = current.services.settings
     timeout = timedelta(seconds=settings.review_timeout_seconds)
@@ -299,58 +297,7 @@ async def inbox(current: Visit = Depends(signed_in)) -> Response:
         page_link=filters.link,
         now=now,
         time_left=time_left,
-        page_size=PAGE_SIZE,
     )
-
-
-@dataclass(frozen=True)
-class InboxFilters:
-    status: RecommendationStatus | None
-    campaign: str
-    action: str
-    order: ReviewOrder
-    page: int
-
-    @classmethod
-    def parse(cls, query: Any) -> InboxFilters:
-        raw_status = query.get("status") or RecommendationStatus.pending_review.value
-        try:
-            status = None if raw_status == "all" else RecommendationStatus(raw_status)
-        except ValueError:
-            raise _bad_filter(f"unknown status {raw_status!r}") from None
-        campaign = (query.get("campaign") or "").strip()
-        if campaign and not _valid_id(campaign, MAX_CAMPAIGN_ID_LENGTH):
-            raise _bad_filter("a campaign id has only letters, digits and . _ : -")
-        action = query.get("action") or ""
-        if action and action not in {a.value for a in ActionType}:
-            raise _bad_filter(f"unknown action {action!r}")
-        default_order = "deadline" if status is RecommendationStatus.pending_review else "newest"
-        try:
-            order = ReviewOrder(query.get("sort") or default_order)
-        except ValueError:
-            raise _bad_filter("sort by deadline or newest") from None
-        page = query.get("page") or "1"
-        if not page.isdigit() or not 1 <= int(page) <= 10_000:
-            raise _bad_filter("the page is a number from 1")
-        return cls(status, campaign, action, order, int(page))
-
-    @property
-    def status_value(self) -> str:
-        return self.status.value if self.status else "all"
-
-    def link(self, page: int) -> str:
-        query = {
-            "status": self.status_value,
-            "campaign": self.campaign,
-            "action": self.action,
-            "sort": self.order.value,
-            "page": str(page),
-        }
-        return "?" + urlencode({key: value for key, value in query.items() if value})
-
-
-def _bad_filter(problem: str) -> ConsoleError:
-    return ConsoleError(400, "Unknown filter", f"The inbox cannot filter this way: {problem}.")
 
 
 # ----------------------------------------------------------------- recommendation page
@@ -446,47 +393,6 @@ async def decide(recommendation_id: str, current: Visit = Depends(signed_in)) ->
     return current.redirect(page)
 
 
-@dataclass(frozen=True)
-class DecisionForm:
-    choice: str
-    revision: int
-    feedback: str
-    override_cooldown: bool
-    seen_status: str | None
-    opened_at: datetime | None
-    problem: str = ""
-
-    @classmethod
-    def parse(cls, form: FormData) -> DecisionForm:
-        choice = str(form.get("decision") or "")
-        revision = str(form.get("revision") or "")
-        feedback = str(form.get("feedback") or "").strip()
-        problem = ""
-        if choice not in (DecisionKind.approved.value, DecisionKind.rejected.value, REANALYZE):
-            problem = "Choose approve, reject or reanalysis."
-        elif not revision.isdigit():
-            problem = "The form did not say which revision it decides; reload the page."
-        elif len(feedback) > MAX_FEEDBACK:
-            problem = f"Feedback is limited to {MAX_FEEDBACK} characters ({len(feedback)} sent)."
-        elif choice == REANALYZE and not feedback:
-            problem = "Say what the reanalysis should take into account (feedback is required)."
-        return cls(
-            choice=choice,
-            revision=int(revision) if revision.isdigit() else 0,
-            feedback=feedback,
-            override_cooldown=form.get("override_cooldown") == "on",
-            seen_status=str(form.get("status") or "") or None,
-            opened_at=_parse_time(form.get("opened_at")),
-            problem=problem,
-        )
-
-    @property
-    def verb(self) -> str:
-        return {"approved": "approval", "rejected": "rejection"}.get(
-            self.choice, "reanalysis request"
-        )
-
-
 async def _submit(
     current: Visit, recommendation_id: str, submitted: DecisionForm, principal: Principal
 ) -> Message:
@@ -559,7 +465,7 @@ def _service(current: Visit) -> RecommendationService:
 
 async def _record(store: Store, recommendation_id: str) -> RecommendationRecord:
     record = None
-    if _valid_id(recommendation_id, MAX_ID_LENGTH):
+    if valid_id(recommendation_id, MAX_ID_LENGTH):
         record = await store.get_recommendation(recommendation_id)
     if record is None:
         raise ConsoleError(404, "Not found", f"There is no recommendation {recommendation_id!r}.")
@@ -576,26 +482,12 @@ async def not_found(request: Request, unknown: str) -> Response:
 # ------------------------------------------------------------------------------ helpers
 
 
-def _valid_id(value: str, max_length: int) -> bool:
-    return 0 < len(value) <= max_length and _ID_RE.match(value) is not None
-
-
 def _safe_next(value: object, base: str) -> str:
     """Only a path inside the console: never another site (no open redirect)."""
     if isinstance(value, str) and value.startswith(base) and "//" not in value:
         if "\\" not in value and all(32 < ord(char) < 127 for char in value):
             return value
     return base
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _when(value: datetime | None) -> str:
