@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages the tests drive: promtool (prometheus) for the alert rules, chromium for the
+# console's browser tests. Installed when missing; without root the tests that need them skip
+# (or fail under REQUIRE_PROMTOOL=1 / REQUIRE_BROWSER=1, as in CI).
+TOOLS := promtool:prometheus chromium:chromium
 
 .PHONY: setup tools demo stop status test format
 
@@ -15,13 +19,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## tools: system tools the tests use: promtool (Debian's prometheus package), when missing
+## tools: the Debian packages the tests use (see TOOLS), installed when missing
 tools:
-	@command -v promtool >/dev/null || { \
+	@missing=""; for tool in $(TOOLS); do \
+	  command -v "$${tool%%:*}" >/dev/null || missing="$$missing $${tool#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	  else echo "promtool missing: install Debian's prometheus package (alert tests skip)"; fi; }
+	    echo "installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (the tests that need them skip)"; fi; fi
 
 ## demo: set up, start the stack (Temporal, simulator, worker, API) and run the main job
 demo: setup

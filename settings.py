@@ -152,6 +152,15 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None
     rate_limit: str = "120/minute"
 
+    # Reviewer console (/console). The session cookie is signed with this secret; unset, each
+    # API process makes up its own (sessions then end when it restarts and do not carry over
+    # to another replica), and says so in its log.
+    console_session_secret: SecretStr | None = None
+    console_session_hours: float = Field(default=8, gt=0, le=24 * 30)
+    # Secure cookies travel over HTTPS only (browsers also accept them from http://localhost);
+    # false only for a console served over plain HTTP on another host name.
+    console_cookie_secure: bool = True
+
     def llm_api_key_for(self, provider: str) -> str | None:
         """LLM_API_KEY, else the provider's own variable (OPENAI_API_KEY, ANTHROPIC_API_KEY)."""
         own = {"openai": self.openai_api_key, "anthropic": self.anthropic_api_key}.get(provider)

@@ -13,11 +13,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m api",
         description=(
-            "Serve the marketing reasoning agent API. Configuration comes from the environment "
-            "(.env is read too): API_KEYS='key:role:name,...' or API_KEYS_FILE (required), "
-            "RATE_LIMIT, DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, "
-            "TEMPORAL_TASK_QUEUE, DEDUP_WINDOW_HOURS, OTEL_TRACES_EXPORTER (none, console, "
-            "otlp), OTEL_EXPORTER_OTLP_ENDPOINT."
+            "Serve the marketing reasoning agent API and its reviewer console (/console). "
+            "Configuration comes from the environment (.env is read too): "
+            "API_KEYS='key:role:name,...' or API_KEYS_FILE (required), RATE_LIMIT, "
+            "DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, "
+            "DEDUP_WINDOW_HOURS, CONSOLE_SESSION_SECRET (signs console sessions; random per "
+            "process when unset), CONSOLE_SESSION_HOURS, CONSOLE_COOKIE_SECURE, "
+            "OTEL_TRACES_EXPORTER (none, console, otlp), OTEL_EXPORTER_OTLP_ENDPOINT."
         ),
     )
     parser.add_argument(

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import temporal
+from api import console, temporal
 from api.auth import ConfigurationError, load_keyring
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
@@ -38,6 +38,7 @@ Starts and follows **marketing recommendation** workflows on Temporal.
   `admin` (also decide and re-analyze). The reviewer recorded with a decision is the key's name.
 * Every error has the body `{"error": {"code": "...", "message": "..."}}`.
 * Requests are rate limited per key; a 429 carries `Retry-After` (seconds).
+* Reviewers can also sign in to the browser console at [`/console`](/console) with their key.
 """
 
 
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(campaigns.router)
     app.include_router(ops.router)
     tracing.instrument_app(app)
+    console.install(app, settings)
     log.info(
         "api configured",
         extra={"api_keys": len(services.keyring), "rate_limit": services.limiter.description},

@@ -69,6 +69,7 @@ def _digest(key: str) -> bytes:
 class KeyRing:
     def __init__(self, entries: Iterable[tuple[str, str, str]]) -> None:
         self._entries: list[_KeyEntry] = []
+        self._by_key_id: dict[str, Principal] = {}
         seen: set[bytes] = set()
         for key, role, name in entries:
             entry = _make_entry(key, role, name)
@@ -76,6 +77,7 @@ class KeyRing:
                 raise ConfigurationError(f"API key for {name!r} is configured twice")
             seen.add(entry.digest)
             self._entries.append(entry)
+            self._by_key_id[entry.principal.key_id] = entry.principal
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -88,6 +90,11 @@ class KeyRing:
             if hmac.compare_digest(entry.digest, digest):
                 found = entry.principal
         return found
+
+    def by_key_id(self, key_id: str) -> Principal | None:
+        """The principal of a key already checked (the console keeps only the key id in its
+        session): None once that key is no longer configured."""
+        return self._by_key_id.get(key_id)
 
 
 def _make_entry(key: str, role: str, name: str) -> _KeyEntry:

@@ -3,6 +3,7 @@
 Runs against the stack started by ``python -m scripts.stack up`` and talks to it the way an API
 client and a reviewer would: over HTTP with API keys. The only back door it uses is the
 simulator's admin API, to reset the scenarios and move the simulated clock 3 days forward.
+One recommendation is left pending for a person to approve in the reviewer console.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from scripts.stack import API_PORT, SIMULATOR_PORT, TEMPORAL_UI_PORT, demo_envir
 
 POLL_SECONDS = 1.0
 NEWEST_PAGE = 200  # the demo's runs are the newest, so one page of the list holds them all
+# The action whose recommendation the demo leaves for a person to approve in the console (a
+# visible change on the platform), else the first other one that changes something.
+CONSOLE_ACTION = "Bid Adjustment"
 
 
 class Demo:
@@ -105,6 +109,16 @@ def carried_out(body: dict) -> bool:
     return body["status"] == "approved" and action == "Continue Monitoring"
 
 
+def pick_for_console(reviewable: dict[str, dict]) -> str | None:
+    """The recommendation left pending for the console: a change a person can see happen."""
+    actions = {i: recommendation_of(b).get("recommended_action") for i, b in reviewable.items()}
+    for wanted in (CONSOLE_ACTION, None):
+        for rec_id, action in actions.items():
+            if action == wanted or (wanted is None and action != "Continue Monitoring"):
+                return rec_id
+    return None
+
+
 def recommendation_of(body: dict) -> dict:
     return body.get("recommendation") or {}
 
@@ -182,6 +196,9 @@ def run(args: argparse.Namespace) -> int:
     failed = print_recommendations(campaigns, ids, analysed, oracle)
 
     reviewable = {i: b for i, b in analysed.items() if b["status"] == "pending_review"}
+    for_console = pick_for_console(reviewable)
+    if for_console is not None:
+        reviewable.pop(for_console)
     print(f"\nApproving {len(reviewable)} recommendations as reviewer 'demo-reviewer'...")
     for rec_id, body in reviewable.items():
         demo.approve(rec_id, body["revision"])
@@ -210,8 +227,19 @@ def run(args: argparse.Namespace) -> int:
     ui = f"http://localhost:{TEMPORAL_UI_PORT}/namespaces/default/workflows"
     example = campaigns[0]["campaign_id"]
     query = quote(f'CampaignId="{example}"')
+    console = f"{args.api_url}/console"
+    if for_console is not None:
+        rec = recommendation_of(analysed[for_console])
+        print(
+            f"\nLeft for you to review in the console: {rec.get('recommended_action')} on "
+            f"{analysed[for_console]['campaign_id']} ({rec.get('specific_action')})\n"
+            f"  {console}/recommendations/{for_console}\n"
+            f"  sign in with the reviewer key {args.reviewer_key!r} and approve it there"
+        )
     print(
         "\nThe stack keeps running:\n"
+        f"  console      {console}  (reviewer key {args.reviewer_key!r}; "
+        f"the client key {args.client_key!r} reads only)\n"
         f"  API docs     {args.api_url}/api/docs\n"
         f"  Temporal UI  {ui}\n"
         f"  one campaign {ui}?query={query}\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -39,3 +40,30 @@ class CampaignRecord(BaseModel):
     first_seen_at: datetime
     last_seen_at: datetime
     last_metrics: CampaignMetrics
+
+
+class ReviewItem(BaseModel):
+    """One row of the reviewer console's inbox: the recommendation's summary columns only, so a
+    page of them is read without loading any full state document."""
+
+    recommendation_id: str
+    campaign_id: str
+    campaign_name: str | None = None
+    status: RecommendationStatus
+    revision: int
+    recommended_action: str | None = None
+    specific_action: str | None = None
+    confidence: float | None = None
+    risk_level: str | None = None
+    expected_impact: dict[str, Any] | None = None
+    degraded: bool = False
+    decision: str | None = None
+    reviewer: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReviewCounts(BaseModel):
+    pending: int
+    expiring_soon: int
+    executed: int

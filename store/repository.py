@@ -9,6 +9,7 @@ reads anything and waits for it (busy timeout) instead of failing on a stale rea
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Self
 
 from sqlalchemy import and_, case, delete, func, insert, select, text
@@ -36,15 +37,30 @@ from store.models import (
     RunTraceRow,
     utcnow,
 )
-from store.records import CampaignRecord, RecommendationRecord
+from store.records import CampaignRecord, RecommendationRecord, ReviewCounts, ReviewItem
 
-__all__ = ["CampaignRecord", "RecommendationRecord", "Store", "open_store"]
+__all__ = [
+    "CampaignRecord",
+    "RecommendationRecord",
+    "ReviewCounts",
+    "ReviewItem",
+    "ReviewOrder",
+    "Store",
+    "open_store",
+]
 
 PENDING_STATUSES = tuple(status.value for status in RecommendationStatus if status.is_pending)
 # requested_by of a row first written by sync_state (a run started outside the API).
 UNKNOWN_REQUESTER = "unknown"
 # Key space of the per-campaign advisory lock taken by create_unless_pending on PostgreSQL.
 POSTGRES_CAMPAIGN_LOCK_SPACE = 0x4D41
+
+
+class ReviewOrder(StrEnum):
+    newest = "newest"
+    # A pending recommendation's review deadline runs from its last sync (the one that made it
+    # pending_review), so the oldest update is the most urgent.
+    deadline = "deadline"
 
 
 class Store:
@@ -144,6 +160,75 @@ class Store:
             page = select(RecommendationRow).where(*filters).limit(limit).offset(offset)
             rows = await session.scalars(_newest_first(page))
             return [mapping.to_record(row) for row in rows], int(total or 0)
+
+    # -- reviewer console ------------------------------------------------------------------
+
+    async def list_review_items(
+        self,
+        *,
+        status: RecommendationStatus | None = None,
+        campaign_id: str | None = None,
+        action: str | None = None,
+        order: ReviewOrder = ReviewOrder.newest,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[ReviewItem], int]:
+        """One page of summaries (no state documents) and the number of matching rows."""
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        filters = _list_filters(status, campaign_id)
+        if action is not None:
+            filters.append(RecommendationRow.recommended_action == action)
+        row = RecommendationRow
+        columns = [getattr(row, name) for name in _REVIEW_COLUMNS]
+        query = (
+            select(*columns, CampaignRow.name.label("campaign_name"))
+            .outerjoin(CampaignRow, CampaignRow.campaign_id == row.campaign_id)
+            .where(*filters)
+            .limit(limit)
+            .offset(offset)
+        )
+        if order is ReviewOrder.deadline:
+            query = query.order_by(row.updated_at, row.recommendation_id)
+        else:
+            query = _newest_first(query)
+        async with self._sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(row).where(*filters))
+            rows = (await session.execute(query)).mappings().all()
+        return [ReviewItem.model_validate(dict(found)) for found in rows], int(total or 0)
+
+    async def review_counts(
+        self, *, pending_since_before: datetime, executed_since: datetime
+    ) -> ReviewCounts:
+        """Recommendations pending review; those of them pending since before
+        ``pending_since_before`` (their deadline is near); actions applied since
+        ``executed_since``."""
+        row = RecommendationRow
+        pending = row.status == RecommendationStatus.pending_review.value
+        query = select(
+            select(func.count()).where(pending).scalar_subquery(),
+            select(func.count())
+            .where(pending, row.updated_at < pending_since_before)
+            .scalar_subquery(),
+            select(func.count())
+            .select_from(ExecutionRow)
+            .where(ExecutionRow.applied.is_(True), ExecutionRow.executed_at >= executed_since)
+            .scalar_subquery(),
+        )
+        async with self._sessions() as session:
+            counts = (await session.execute(query)).one()
+        return ReviewCounts(pending=counts[0], expiring_soon=counts[1], executed=counts[2])
+
+    async def list_campaign_ids(self, limit: int = 500) -> list[str]:
+        """Campaigns with at least one recommendation, alphabetically."""
+        query = (
+            select(RecommendationRow.campaign_id)
+            .distinct()
+            .order_by(RecommendationRow.campaign_id)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
 
     # -- lifecycle mirror ------------------------------------------------------------------
 
@@ -422,7 +507,10 @@ def _list_filters(status: RecommendationStatus | None, campaign_id: str | None) 
     return filters
 
 
-def _newest_first(query: Select[tuple[RecommendationRow]]) -> Select[tuple[RecommendationRow]]:
+_REVIEW_COLUMNS = [name for name in ReviewItem.model_fields if name not in ("campaign_name",)]
+
+
+def _newest_first(query: Select[Any]) -> Select[Any]:
     # The id breaks ties between rows created in the same instant, so pages never overlap.
     return query.order_by(
         RecommendationRow.created_at.desc(), RecommendationRow.recommendation_id.desc()
