@@ -1,18 +1,18 @@
-"""Carry out an approved action on the ad platform: validate, read, write once.
+"""Carry out an approved action on the ad platform: re-validate, dry-run, write once.
 
-1. Dry run: the platform checks the change without making it; a refusal is an
-   ``ActionRejected``, which no retry can fix. First attempt only: on a retry the write may
-   already have landed, and a dry run against the changed campaign could refuse (pausing a
-   paused campaign) what the idempotent write below would rightly answer with
-   ``already_applied``. The real write validates the same way, so skipping the dry run never
-   skips validation.
-2. Read the current settings (``CampaignSettings``): the audit's ``before``, recorded in the
+1. Read the current settings (``CampaignSettings``): the audit's ``before``, recorded in the
    heartbeat so that a retry after a write that landed still knows the true ``before``; and
    the plan's premise check (``domain.platform.premise_changes``): a plan drafted against a
    bid, creatives or budgets that have changed since is not applied, and the result says why
    (the run is superseded). The check is recorded in our store before the write, so a retry
    after a write that landed (whose settings no longer look like the premise) goes straight
-   to step 3 instead of calling its own change a changed premise.
+   on instead of calling its own change a changed premise.
+2. Dry run: the platform checks the change without making it; a refusal is an
+   ``ActionRejected``, which no retry can fix. First attempt only: on a retry the write may
+   already have landed, and a dry run against the changed campaign could refuse (pausing a
+   paused campaign) what the idempotent write below would rightly answer with
+   ``already_applied``. The real write validates the same way, so skipping the dry run never
+   skips validation.
 3. The real write with the idempotency key: if this activity is retried after a write that
    landed (worker crash, lost answer), the platform answers ``already_applied`` and changes
    nothing the second time.
@@ -54,6 +54,13 @@ class ExecutionActivities:
         earlier = previous_details()
         async with heartbeating() as heartbeat:
             with recording_request_ids() as request_ids:
+                # The premise first: a plan drafted against creatives that were rotated since
+                # would fail the dry run for the very reason it is stale.
+                current = await calling(self._platform.settings(request.campaign_id))
+                heartbeat.record({"before": current.model_dump(mode="json")})
+                changed = await self._premise_changes(request, current)
+                if changed:
+                    return _superseded(request, current, changed, request_ids)
                 if activity.info().attempt == 1:
                     preview = await calling(
                         self._platform.dry_run(
@@ -63,11 +70,6 @@ class ExecutionActivities:
                     )
                     if preview.is_manual:
                         return _manual(request, preview, request_ids)
-                current = await calling(self._platform.settings(request.campaign_id))
-                heartbeat.record({"before": current.model_dump(mode="json")})
-                changed = await self._premise_changes(request, current)
-                if changed:
-                    return _superseded(request, current, changed, request_ids)
                 outcome = await calling(
                     self._platform.apply(
                         request.campaign_id,

@@ -141,6 +141,10 @@ class Recommendation(BaseModel):
     prompt_versions: dict[str, str] = Field(default_factory=dict)
     degraded: bool = False
     degraded_reasons: list[str] = Field(default_factory=list)
+    feedback_response: list[str] = Field(
+        default_factory=list,
+        description="how the reviewers' feedback of earlier revisions was taken into account",
+    )
 
     def marked_degraded(self, reasons: list[str]) -> Recommendation:
         """A copy marked degraded, with the new reasons added once each."""

@@ -36,8 +36,11 @@ DEMO_ENV = {
         "demo-reviewer-key:reviewer:demo-reviewer,"
         "demo-admin-key:admin:demo-admin"
     ),
-    # The demo shortens the outcome delay (default 3 days) so outcomes show up in a minute.
+    # The demo shortens the outcome delay (default 3 days) so outcomes show up in a minute, and
+    # with it the change cooldown (default: the outcome window), so a second `make demo` may
+    # change the same campaigns again.
     "OUTCOME_DELAY_SECONDS": "30",
+    "CHANGE_COOLDOWN_SECONDS": "30",
 }
 
 TEMPORAL_PORT = 7233
@@ -71,7 +74,9 @@ def http_ok(url: str) -> bool:
 
 
 def worker_polling(env: dict[str, str]) -> bool:
-    """True once a worker polls the task queue (asks the Temporal server, not the process)."""
+    """True while some worker polls the task queue (asks the Temporal server). The server
+    keeps a poller listed for minutes after its process died, so this says "a worker was here
+    lately", not "ours is alive": a killed worker is judged by its pid (see Service.adopt)."""
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -101,6 +106,11 @@ class Service:
     ready: Callable[[dict[str, str]], bool]
     url: str = ""
     env_overrides: dict[str, str] = field(default_factory=dict)
+    # Use a service that answers although we did not start it (a port is held by a live
+    # process). Not for the worker: its readiness signal outlives a killed process.
+    adopt: bool = True
+    # Text its log prints once it is ready (checked after a start, on the new lines only).
+    ready_line: str = ""
 
     @property
     def pid_file(self) -> Path:
@@ -159,7 +169,13 @@ def services() -> list[Service]:
             ready=lambda env: http_ok(f"http://127.0.0.1:{SIMULATOR_PORT}/campaigns"),
             url=f"http://127.0.0.1:{SIMULATOR_PORT}",
         ),
-        Service("worker", [python, "-m", "workers.worker"], ready=worker_polling),
+        Service(
+            "worker",
+            [python, "-m", "workers.worker"],
+            ready=worker_polling,
+            adopt=False,
+            ready_line="Worker polling task queue",
+        ),
         Service(
             "api",
             [python, "-m", "api"],
@@ -183,9 +199,11 @@ def start(service: Service, env: dict[str, str]) -> None:
     if service.pid() is not None:
         print(f"  {service.name:<10} already running (pid {service.pid()})")
         return
-    if service.ready(env):
+    if service.adopt and service.ready(env):
         print(f"  {service.name:<10} already answering (not started by us); using it")
         return
+    service.log_file.touch()
+    log_offset = service.log_file.stat().st_size
     with open(service.log_file, "ab") as log:
         process = subprocess.Popen(
             service.argv,
@@ -203,6 +221,10 @@ def start(service: Service, env: dict[str, str]) -> None:
             raise SystemExit(
                 f"{service.name} exited with code {process.returncode}; see {service.log_file}"
             )
+        if service.ready_line:
+            with open(service.log_file, "rb") as log:
+                log.seek(log_offset)
+                return service.ready_line.encode() in log.read()
         return service.ready(env)
 
     wait_until(ready, service.name, service.log_file)

@@ -100,6 +100,13 @@ class RecommendationAnswer(_Answer):
     success_metrics: list[str]
     confidence: float = Field(ge=0, le=1, description="0-1")
     confidence_reasoning: str
+    # Required in the schema sent to the model (json_schema makes every property required);
+    # the default only keeps answers from models asked with a v1 prompt valid.
+    feedback_response: list[str] = Field(
+        default_factory=list,
+        description="one line per reviewer_feedback item: what changed because of it; "
+        "empty without feedback",
+    )
 
 
 class IssueAnswer(_Answer):

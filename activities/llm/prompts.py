@@ -34,9 +34,16 @@ from settings import ConfigurationError
 PROMPT_VARIABLES: dict[str, frozenset[str]] = {
     "signal_analysis": frozenset({"campaign_data", "thresholds"}),
     "recommendation": frozenset(
-        {"campaign_data", "analysis", "guardrails", "previous_attempt", "critique"}
+        {
+            "campaign_data",
+            "analysis",
+            "guardrails",
+            "previous_attempt",
+            "critique",
+            "reviewer_feedback",
+        }
     ),
-    "critique": frozenset({"campaign_data", "analysis", "recommendation"}),
+    "critique": frozenset({"campaign_data", "analysis", "recommendation", "reviewer_feedback"}),
 }
 REPAIR_VARIABLES = frozenset({"previous_answer", "validation_errors"})
 OPERATION_OF_PROMPT: dict[str, Operation] = {

@@ -53,7 +53,7 @@ from activities.llm.routing import ModelRouter, case_complexity
 from activities.llm.throttle import CallLimiter
 from domain import rules
 from domain.guardrails import GuardrailViolation, apply_guardrails
-from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep
+from domain.lifecycle import AnalysisInput, CritiqueInput, ReasoningStep, ReviewerFeedback
 from domain.recommendation import Critique, Recommendation, SignalAnalysis
 from domain.usage import LLMUsage, usages_in
 
@@ -146,6 +146,7 @@ class LLMReasoner:
                 "guardrails": step.guardrails.model_dump(mode="json"),
                 "previous_attempt": _without_bookkeeping(step.previous),
                 "critique": _without_bookkeeping(step.critique),
+                "reviewer_feedback": _feedback(step.reviewer_feedback),
             },
             answer_model=RecommendationAnswer,
             complexity=case_complexity(step.context, step.thresholds),
@@ -161,6 +162,7 @@ class LLMReasoner:
                 "campaign_data": _context_data(inp.context),
                 "analysis": _without_bookkeeping(inp.analysis),
                 "recommendation": _without_bookkeeping(inp.recommendation),
+                "reviewer_feedback": _feedback(inp.reviewer_feedback),
             },
             answer_model=CritiqueAnswer,
             complexity=case_complexity(inp.context, inp.thresholds),
@@ -296,13 +298,21 @@ def guardrail_problems(rec: Recommendation, step: ReasoningStep) -> list[str]:
             context=step.context,
             analysis=step.analysis,
             recommendation=rec,
+            reviewer_feedback=step.reviewer_feedback,
         )
     )
     return [
-        f"contradicts the evidence: {issue.description}"
+        _CHECK_WORDING[issue.code] + issue.description
         for issue in review.issues
-        if issue.code == "contradicts_evidence"
+        if issue.code in _CHECK_WORDING
     ]
+
+
+# Rules-critique findings an LLM draft may not survive, as the re-ask states them.
+_CHECK_WORDING = {
+    "contradicts_evidence": "contradicts the evidence: ",
+    "ruled_out_by_reviewer": "ignores the reviewer: ",
+}
 
 
 def _labels(question: Question[Any]) -> CallLabels:
@@ -327,6 +337,10 @@ def _validation_summary(err: ValidationError, limit: int = 8) -> str:
     parts = [f"{'.'.join(map(str, e['loc'])) or '<answer>'}: {e['msg']}" for e in err.errors()]
     more = f" (+{len(parts) - limit} more)" if len(parts) > limit else ""
     return "; ".join(parts[:limit]) + more
+
+
+def _feedback(feedback: list[ReviewerFeedback]) -> list[dict[str, Any]]:
+    return [item.model_dump(mode="json") for item in feedback]
 
 
 def _context_data(context: Any) -> dict[str, Any]:

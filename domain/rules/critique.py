@@ -6,6 +6,7 @@ confidence make the reasoning loop regenerate.
 
 from __future__ import annotations
 
+from domain.feedback import quote, ruled_out_actions
 from domain.lifecycle import CritiqueInput
 from domain.outcome import metric_name
 from domain.recommendation import (
@@ -285,6 +286,23 @@ def _check_style(
     return issues
 
 
+def _check_reviewer_feedback(inp: CritiqueInput) -> list[CritiqueIssue]:
+    """A reviewer who sent a revision back ruled an action out: recommending it again ignores
+    the person who will decide."""
+    action = inp.recommendation.recommended_action
+    feedback = ruled_out_actions(inp.reviewer_feedback).get(action)
+    if feedback is None:
+        return []
+    return [
+        _issue(
+            Severity.critical,
+            "ruled_out_by_reviewer",
+            f"{action.value} was ruled out by {feedback.reviewer} on revision "
+            f"{feedback.revision}: {quote(feedback)}",
+        )
+    ]
+
+
 def critique_recommendation(inp: CritiqueInput) -> Critique:
     """Check a recommendation against the context; CRITICAL issues or low confidence regenerate."""
     f = build_facts(inp.context, inp.thresholds)
@@ -300,6 +318,7 @@ def critique_recommendation(inp: CritiqueInput) -> Critique:
         *_check_impact(rec),
         *_check_confidence(rec, f),
         *_check_style(rec, assessments),
+        *_check_reviewer_feedback(inp),
     ]
     penalty = sum(_SEVERITY_PENALTY[i.severity] for i in issues)
     adjusted = round(clamp(rec.confidence - penalty), 2)

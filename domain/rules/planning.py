@@ -29,6 +29,7 @@ class AttemptPlan:
 _INTENT_BY_CODE = {
     "contradicts_evidence": "switch",
     "unsupported_root_cause": "switch",
+    "ruled_out_by_reviewer": "switch",
     "magnitude": "magnitude",
     "weak_evidence": "evidence",
     "unacknowledged_counter_evidence": "evidence",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from domain.lifecycle import ReasoningStep
+from domain.feedback import quote, ruled_out_actions
+from domain.lifecycle import ReasoningStep, ReviewerFeedback
 from domain.reasoning_loop import flag_partial_context
 from domain.recommendation import (
     ACTION_FOR_ROOT_CAUSE,
@@ -159,16 +161,50 @@ def _contradictory(
     return _dedupe(items)
 
 
+def _allowed(ranking: list[RootCause], ruled_out: dict[ActionType, Any]) -> list[RootCause]:
+    """The ranking without the causes whose action a reviewer ruled out (doing nothing stays
+    possible when everything else is)."""
+    allowed = [c for c in ranking if ACTION_FOR_ROOT_CAUSE[c] not in ruled_out]
+    return allowed or [RootCause.normal_variance]
+
+
+def _feedback_response(
+    step: ReasoningStep, action: ActionType, ruled_out: dict[ActionType, ReviewerFeedback]
+) -> list[str]:
+    """One line per piece of feedback: what it changed, in the reviewer's terms."""
+    lines = []
+    for item in step.reviewer_feedback:
+        excluded = [a.value for a, source in ruled_out.items() if source is item]
+        said = f"{item.reviewer} on revision {item.revision}: {quote(item)}"
+        if excluded:
+            lines.append(
+                f"{said} ruled out {', '.join(excluded)}; recommending {action.value} instead"
+            )
+        else:
+            lines.append(
+                f"{said} names no action to rule out; the context was collected again and "
+                "re-analysed"
+            )
+    return lines
+
+
 def _alternatives(
     chosen: RootCause,
     ranking: list[RootCause],
     scores: dict[RootCause, float],
     assessments: dict[RootCause, Assessment],
     f: Facts,
+    ruled_out: dict[ActionType, ReviewerFeedback],
 ) -> list[Alternative]:
     alternatives = []
     for cause in ranking:
         if cause == chosen:
+            continue
+        action = ACTION_FOR_ROOT_CAUSE[cause]
+        if action in ruled_out:
+            feedback = ruled_out[action]
+            why = f"ruled out by {feedback.reviewer}: {quote(feedback)}"
+            alternatives.append(Alternative(action=action, why_not=why))
             continue
         score, mine = scores[cause], scores[chosen]
         if score > mine:
@@ -227,7 +263,8 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
     assessments = {a.cause: a for a in assess_causes(f)}
     ranking = _ranking(step.analysis, assessments)
     scores = _scores(step.analysis, assessments)
-    plan = plan_attempt(step, ranking, assessments, f)
+    ruled_out = ruled_out_actions(step.reviewer_feedback)
+    plan = plan_attempt(step, _allowed(ranking, ruled_out), assessments, f)
     action = ACTION_FOR_ROOT_CAUSE[plan.cause]
     draft = _DRAFTS[action](f, step.guardrails, plan.magnitude)
     confidence, confidence_reasoning = _confidence(
@@ -236,12 +273,16 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
     risk_level, risk_factors = _risk(action, draft, f, plan.cause)
     supporting = _supporting(plan, step.analysis, assessments[plan.cause], f)
     contradictory = _contradictory(plan.cause, ranking, scores, step.analysis, assessments)
+    feedback_response = _feedback_response(step, action, ruled_out)
+    reasoning = _reasoning(f, step, plan, draft, supporting, contradictory, scores, ranking)
+    if feedback_response:
+        reasoning += " Reviewer feedback: " + "; ".join(feedback_response) + "."
     recommendation = Recommendation(
         campaign_id=f.campaign.campaign_id,
         recommended_action=action,
         specific_action=draft.specific_action,
         parameters=draft.parameters,
-        reasoning=_reasoning(f, step, plan, draft, supporting, contradictory, scores, ranking),
+        reasoning=reasoning,
         signal_analysis=step.analysis.summary,
         root_cause=plan.cause,
         supporting_evidence=supporting,
@@ -249,12 +290,15 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
         expected_impact=draft.impact,
         risk_level=risk_level,
         risk_factors=risk_factors,
-        alternatives_considered=_alternatives(plan.cause, ranking, scores, assessments, f),
+        alternatives_considered=_alternatives(
+            plan.cause, ranking, scores, assessments, f, ruled_out
+        ),
         success_metrics=draft.success_metrics,
         confidence=confidence,
         confidence_reasoning=confidence_reasoning,
         generated_at=now,
         model=MODEL_NAME,
+        feedback_response=feedback_response,
     )
     # Degraded for partial context with the same wording whoever reasoned (rules or LLM).
     return flag_partial_context(recommendation, step.context)

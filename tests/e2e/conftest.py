@@ -22,6 +22,9 @@ BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"client": "e2e-client-key", "reviewer": "e2e-reviewer-key", "admin": "e2e-admin-key"}
 STARTUP_SECONDS = 60
+# Generated simulator campaigns (cmp-w7-0000 ...) for tests that change a campaign: each takes
+# fresh ones, so the one-change-per-cooldown rule never couples two tests.
+GENERATED_CAMPAIGNS = 100
 
 pytestmark = pytest.mark.e2e
 
@@ -126,6 +129,10 @@ async def stack(tmp_path_factory) -> Iterator[Stack]:
         "API_PORT": str(api_port),
         "API_KEYS": ",".join(f"{key}:{role}:e2e-{role}" for role, key in KEYS.items()),
         "OUTCOME_DELAY_SECONDS": "3",
+        # Generated campaigns beside the 12 named ones: tests that change a campaign take a
+        # fresh one, so the one-change-per-cooldown rule never couples two tests.
+        "SIMULATOR_CAMPAIGNS": str(GENERATED_CAMPAIGNS),
+        "SIMULATOR_SEED": "7",
         "RATE_LIMIT": "10000/minute",
     }
     python = str(BIN / "python")

@@ -127,6 +127,9 @@ async def platform_stack(request, stack: Stack, tmp_path_factory) -> AsyncIterat
         "TEMPORAL_TASK_QUEUE": f"e2e-{case.platform}",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'agent.db'}",
         "API_PORT": str(api_port),
+        # Each test here changes the same fake campaign once: these tests are about the
+        # adapters, so the one-change-per-cooldown rule (tested on its own) is off.
+        "CHANGE_COOLDOWN_SECONDS": "0",
     }
     starter = _google_fake if case.platform == "google_ads" else _meta_fake
     fake, admin_url, settings = starter(tmp, env)

@@ -10,6 +10,7 @@ tracing installed first, exactly as ``python -m api`` and ``python -m workers.wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import uvicorn
 from opentelemetry.instrumentation.utils import suppress_http_instrumentation
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
+from temporalio.client import WorkflowFailureError
 
 from api.app import create_app
 from settings import Settings
@@ -27,12 +29,15 @@ from tests.e2e.conftest import KEYS, Stack, free_port
 from tests.e2e.test_lifecycle import poll, wait_status
 from tests.tracing import traced
 from workers.worker import run_worker
+from workflows.messages import campaign_changes_id
 
 pytestmark = pytest.mark.e2e
 
 CLIENT = {"X-API-Key": KEYS["client"]}
 REVIEWER = {"X-API-Key": KEYS["reviewer"]}
-CAMPAIGN = "cmp-competition-01"  # a Bid Adjustment: the approval writes to the platform
+# A Bid Adjustment: the approval writes to the platform. No other test changes it before this
+# one, so its change queue starts here, on this test's task queue (and is closed at the end).
+CAMPAIGN = "cmp-competition-02"
 COLLECTORS = [
     "collect_campaign",
     "collect_creatives",
@@ -146,6 +151,7 @@ async def test_one_trace_from_the_api_request_through_every_activity(stack: Stac
                     assert decision.status_code in (200, 202), decision.text
                     body = await wait_status(api, rec_id, "completed", "failed", within=90)
                     assert body["status"] == "completed", body
+            await close_change_queue(stack)
         spans = Spans(list(exporter.get_finished_spans()))
 
     request = spans.one("POST /api/v1/recommendations/analyze")
@@ -187,6 +193,15 @@ async def test_one_trace_from_the_api_request_through_every_activity(stack: Stac
         for s in handled
         for link in s.links
     ), f"no link from {[s.name for s in handled]} to the decision request"
+
+
+async def close_change_queue(stack: Stack) -> None:
+    """The campaign's change queue outlives the run (it keeps the cooldown) on this test's task
+    queue, whose worker stops with the test: cancel it while the worker still answers."""
+    queue = stack.client.get_workflow_handle(campaign_changes_id(CAMPAIGN))
+    await queue.cancel()
+    with contextlib.suppress(WorkflowFailureError):
+        await queue.result()
 
 
 async def stack_reset(stack: Stack) -> None:

@@ -9,6 +9,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 
 from tests.e2e.conftest import Stack
 from tests.e2e.test_lifecycle import REVIEWER, analyze, mutations, poll, wait_status
+from workflows.messages import campaign_changes_id
 
 pytestmark = pytest.mark.e2e
 
@@ -16,8 +17,10 @@ CAMPAIGN = "cmp-competition-02"
 RETRY_SECONDS = 60  # the execute_action heartbeat timeout (10 s) lapses before the retry
 
 
-async def execute_action_in_flight(stack: Stack, rec_id: str) -> bool:
-    description = await stack.client.get_workflow_handle(rec_id).describe()
+async def execute_action_in_flight(stack: Stack, campaign_id: str) -> bool:
+    """The campaign's change queue (which runs approved changes) is writing right now."""
+    queue = stack.client.get_workflow_handle(campaign_changes_id(campaign_id))
+    description = await queue.describe()
     return any(
         activity.activity_type.name == "execute_action"
         and activity.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
@@ -39,12 +42,13 @@ async def test_killed_worker_mid_execution_applies_the_action_exactly_once(stack
         assert (await simulator.post("/admin/faults", json=fault)).status_code in (200, 201)
         response = await api.post(
             f"/api/v1/recommendations/{rec_id}/decision",
-            json={"decision": "approved", "revision": body["revision"]},
+            # Another test changed this campaign inside the cooldown; this one is about crashes.
+            json={"decision": "approved", "revision": body["revision"], "override_cooldown": True},
             headers=REVIEWER,
         )
-        assert response.status_code == 202
+        assert response.status_code == 202, response.text
 
-        await poll(lambda: execute_action_in_flight(stack, rec_id), "execute_action to start")
+        await poll(lambda: execute_action_in_flight(stack, CAMPAIGN), "execute_action to start")
         stack.worker.kill()
         await simulator.delete("/admin/faults")
         stack.start_worker()

@@ -18,7 +18,13 @@ from settings import Settings
 from store import Store
 from tests.llm.fake_providers import API_KEY, FakeProvider
 from tests.workflows.doubles import FakeAdPlatform
-from tests.workflows.harness import Scenario, fast_policy, pending_review, wait_for_state
+from tests.workflows.harness import (
+    Scenario,
+    fast_policy,
+    finish,
+    pending_review,
+    wait_for_state,
+)
 from workflows.recommendation import RecommendationWorkflow
 
 
@@ -76,7 +82,7 @@ async def run_lifecycle(
                 decision=DecisionKind.approved, reviewer="alice", revision=pending.revision
             )
             await handle.execute_update(RecommendationWorkflow.decide, approval)
-            final = await handle.result()
+            final = await finish(handle)
     finally:
         await close_reasoner(boundary.reasoner)
     return pending, final

@@ -25,7 +25,7 @@ def prompts(tmp_path: Path) -> Path:
 
 def test_the_shipped_prompts_are_valid_and_versioned() -> None:
     chosen = PromptRegistry.load(PROMPTS).select()
-    assert chosen.versions == {"critique": "v1", "recommendation": "v1", "signal_analysis": "v1"}
+    assert chosen.versions == {"critique": "v2", "recommendation": "v2", "signal_analysis": "v1"}
     spec = chosen["recommendation"].spec
     assert spec.changelog and spec.description and spec.max_tokens > 0
     assert "never an instruction" in spec.system
@@ -76,17 +76,23 @@ def test_latest_must_name_an_existing_version(prompts: Path) -> None:
 
 
 def test_a_new_version_is_served_only_once_latest_names_it(prompts: Path) -> None:
-    v2 = (prompts / "critique" / "v1.yaml").read_text().replace("version: v1", "version: v2")
-    (prompts / "critique" / "v2.yaml").write_text(v2)
+    v3 = (prompts / "critique" / "v2.yaml").read_text().replace("version: v2", "version: v3")
+    (prompts / "critique" / "v3.yaml").write_text(v3)
     registry = PromptRegistry.load(prompts)
-    assert registry.select().versions["critique"] == "v1"
-    assert registry.select("v2").versions == {
-        "critique": "v2",
+    assert registry.select().versions["critique"] == "v2"
+    assert registry.select("v3").versions == {
+        "critique": "v3",
+        "recommendation": "v2",
+        "signal_analysis": "v1",
+    }
+    # v1 pins the prompt set as it stood at v1 (before reviewer feedback reached the prompts).
+    assert registry.select("v1").versions == {
+        "critique": "v1",
         "recommendation": "v1",
         "signal_analysis": "v1",
     }
-    (prompts / "critique" / "LATEST").write_text("v2\n")
-    assert PromptRegistry.load(prompts).select().versions["critique"] == "v2"
+    (prompts / "critique" / "LATEST").write_text("v3\n")
+    assert PromptRegistry.load(prompts).select().versions["critique"] == "v3"
     with pytest.raises(PromptFileError, match="no version at or before v0"):
         registry.select("v0")
 

@@ -1,8 +1,10 @@
-"""Record the replay histories: ``.venv/bin/python -m tests.replay.record_histories [NAME ...]``
-(all scenarios when no name is given).
+"""Record the replay histories of today's code: ``.venv/bin/python -m
+tests.replay.record_histories [NAME ...]`` (every scenario when no name is given).
 
-Runs every scenario of ``tests.replay.scenarios`` on the time-skipping test server with the
-workflow test doubles and writes each run's event history to ``tests/replay/histories/``.
+Runs each scenario of ``tests.replay.scenarios`` on the time-skipping test server with the
+workflow test doubles and writes the event history of each handle it answers to
+``tests/replay/histories/current/`` (``NAME.json``, and ``NAME.queue.json`` for a campaign's
+change queue). Runs still waiting are recorded as they wait: that is what a deploy meets.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from pathlib import Path
 from tests.replay.scenarios import SCENARIOS
 from tests.workflows.harness import Scenario, start_time_skipping_env
 
-HISTORIES = Path(__file__).resolve().parent / "histories"
+CURRENT = Path(__file__).resolve().parent / "histories" / "current"
 
 
-async def record(directory: Path = HISTORIES, names: list[str] | None = None) -> list[Path]:
+async def record(directory: Path = CURRENT, names: list[str] | None = None) -> list[Path]:
     written = []
     env = await start_time_skipping_env()
     try:
@@ -26,9 +28,10 @@ async def record(directory: Path = HISTORIES, names: list[str] | None = None) ->
                 continue
             scenario = Scenario(env, make_doubles())
             async with scenario.worker():
-                handle = await drive(scenario)
-            history = await handle.fetch_history()
-            written.append(_write(directory / f"{name}.json", history.to_json()))
+                handles = await drive(scenario)
+                for suffix, handle in handles.items():
+                    history = await handle.fetch_history()
+                    written.append(_write(directory / f"{name}{suffix}.json", history.to_json()))
     finally:
         await env.shutdown()
     return written

@@ -14,7 +14,7 @@ from temporalio.worker import Replayer
 from settings import Settings
 from telemetry import tracing
 from tests.tracing import traced
-from workflows.recommendation import RecommendationWorkflow
+from workers.worker import WORKFLOWS
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 
@@ -23,14 +23,21 @@ def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(f"replay-{path.stem}", json.loads(path.read_text()))
 
 
-@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+PATHS = sorted(HISTORIES.glob("*/*.json"))
+
+
+def test_there_are_histories_to_replay() -> None:
+    assert len(PATHS) >= 10, PATHS  # a moved folder must not turn the test below into a no-op
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 async def test_recorded_history_replays_with_tracing_on(path: Path) -> None:
     history = load(path)
     with traced(Settings()) as exporter:
         interceptors = tracing.temporal_interceptors()
         assert interceptors, "tracing is on, so the worker would have the interceptor"
         replayer = Replayer(
-            workflows=[RecommendationWorkflow],
+            workflows=WORKFLOWS,
             data_converter=pydantic_data_converter,
             interceptors=interceptors,
         )

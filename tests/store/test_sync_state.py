@@ -231,3 +231,38 @@ async def test_outcome_is_persisted(store: Store, make: Factory) -> None:
     record = await store.get_recommendation(recommendation_id)
     assert record is not None and record.state is not None
     assert record.state.outcome == state.outcome
+
+
+async def test_an_older_save_never_overwrites_a_newer_one(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    approved = make.state(recommendation_id, campaign_id, RecommendationStatus.approved)
+    executed = make.state(recommendation_id, campaign_id, RecommendationStatus.executed)
+    approved = approved.model_copy(update={"seq": 3})
+    executed = executed.model_copy(update={"seq": 4})
+
+    assert await store.sync_state(executed) is True
+    # A retry of the earlier save lands late (a slow database, a worker that came back).
+    assert await store.sync_state(approved) is False
+    assert await store.sync_state(executed) is True  # the same save again is fine
+
+    row = await _row(store, recommendation_id)
+    assert (row.status, row.state_seq) == ("executed", 4)
+    record = await store.get_recommendation(recommendation_id)
+    assert record.state.status is RecommendationStatus.executed
+
+
+async def test_the_last_applied_change_is_what_the_cooldown_counts_from(
+    store: Store, make: Factory
+) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    assert await store.last_change(campaign_id) is None
+    state = make.state(
+        recommendation_id, campaign_id, RecommendationStatus.executed, executed=True
+    )
+    assert state.execution is not None and state.execution.applied
+
+    await store.sync_state(state)
+
+    last = await store.last_change(campaign_id)
+    assert last is not None and last.recommendation_id == recommendation_id
+    assert last.action == state.execution.action and last.at == state.execution.executed_at

@@ -10,9 +10,10 @@ judging) runs on it inside the workflow.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -233,6 +234,8 @@ class FakeAdPlatform:
         execution_error: ApplicationError | None = None,
         baseline_error: ApplicationError | None = None,
         premise_changes: list[str] | None = None,
+        manual_instructions: str | None = None,
+        execution_gate: asyncio.Event | None = None,
     ) -> None:
         self.before = before or campaign_metrics()
         self.after = after or improved_metrics(self.before.campaign_id)
@@ -243,6 +246,15 @@ class FakeAdPlatform:
         self.baseline_error = baseline_error  # the decision-time snapshot fails with this
         # When set, the campaign no longer matches any plan: nothing is applied.
         self.premise_changes = premise_changes or []
+        # When set, the platform cannot perform any action: a person must.
+        self.manual_instructions = manual_instructions
+        # When set, executions wait for it (to line up concurrent approvals).
+        self.execution_gate = execution_gate
+        # When set, the decision-time snapshot (first measurement) waits for it.
+        self.baseline_delay: asyncio.Event | None = None
+        # Rate-limited writes: this many attempts answer "retry after" this long.
+        self.rate_limited_writes = 0
+        self.retry_after = timedelta(0)
         self.calls: Counter[str] = Counter()
         self.executions: list[ActionRequest] = []
         self.applied_keys: set[str] = set()
@@ -271,7 +283,10 @@ class FakeAdPlatform:
     @activity.defn(name=names.MEASURE_CAMPAIGN)
     async def measure_campaign(self, window: MetricsWindow) -> CampaignMetrics:
         self.calls[names.MEASURE_CAMPAIGN] += 1
-        if self.baseline_error is not None and self.calls[names.MEASURE_CAMPAIGN] == 1:
+        first = self.calls[names.MEASURE_CAMPAIGN] == 1
+        if first and self.baseline_delay is not None:
+            await self.baseline_delay.wait()
+        if self.baseline_error is not None and first:
             raise self.baseline_error
         return self.after if self.applied_keys else self.before
 
@@ -295,15 +310,34 @@ class FakeAdPlatform:
     async def execute_action(self, request: ActionRequest) -> ExecutionResult:
         self.calls[names.EXECUTE_ACTION] += 1
         self.executions.append(request)
+        if self.execution_gate is not None:
+            await self.execution_gate.wait()
+        if self.rate_limited_writes > 0:
+            self.rate_limited_writes -= 1
+            raise ApplicationError(
+                "HTTP 429 from the ad platform",
+                type="AdPlatformError",
+                next_retry_delay=self.retry_after,
+            )
         if self.execution_error is not None:
             raise self.execution_error
+        if self.manual_instructions:
+            return ExecutionResult(
+                campaign_id=request.campaign_id,
+                action=request.action,
+                idempotency_key=request.idempotency_key,
+                applied=False,
+                executed_at=_server_now(),
+                message="the platform cannot do this",
+                manual_instructions=self.manual_instructions,
+            )
         if self.premise_changes:
             return ExecutionResult(
                 campaign_id=request.campaign_id,
                 action=request.action,
                 idempotency_key=request.idempotency_key,
                 applied=False,
-                executed_at=datetime.now(UTC),
+                executed_at=_server_now(),
                 message="not applied",
                 premise_changes=self.premise_changes,
             )
@@ -317,7 +351,7 @@ class FakeAdPlatform:
             already_applied=repeat,
             before={"bid": request.parameters.current_bid},
             after={"bid": request.parameters.new_bid},
-            executed_at=datetime.now(UTC),
+            executed_at=_server_now(),
             message=f"{request.action.value} applied",
         )
 
@@ -439,3 +473,10 @@ class Doubles:
             persistence.sync_state,
             persistence.record_audit_event,
         ]
+
+
+def _server_now() -> datetime:
+    """'Now' on the Temporal server's clock, which the time-skipping server moves ahead of the
+    wall clock: a platform answering with wall-clock times would look days old to the
+    workflows (whose clock is the server's)."""
+    return activity.info().current_attempt_scheduled_time
