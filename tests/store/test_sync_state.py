@@ -256,9 +256,7 @@ async def test_the_last_applied_change_is_what_the_cooldown_counts_from(
 ) -> None:
     recommendation_id, campaign_id = await _created(store, make)
     assert await store.last_change(campaign_id) is None
-    state = make.state(
-        recommendation_id, campaign_id, RecommendationStatus.executed, executed=True
-    )
+    state = make.state(recommendation_id, campaign_id, RecommendationStatus.executed, executed=True)
     assert state.execution is not None and state.execution.applied
 
     await store.sync_state(state)
