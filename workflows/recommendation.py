@@ -244,7 +244,7 @@ class RecommendationWorkflow:
     def _validate_decision(self, decision: Decision) -> None:
         refusal = self._decision_refusal(decision)
         if refusal is not None:
-            raise ApplicationError(refusal, type=_refusal_type(refusal), non_retryable=True)
+            raise refusal
 
     @workflow.update(name=messages.REANALYZE)
     def reanalyze(self, request: ReanalysisRequest) -> ReanalysisAccepted:
@@ -266,7 +266,7 @@ class RecommendationWorkflow:
     def _validate_reanalysis(self, request: ReanalysisRequest) -> None:
         refusal = self._reanalysis_refusal()
         if refusal is not None:
-            raise ApplicationError(refusal, type=_refusal_type(refusal), non_retryable=True)
+            raise refusal
 
     @workflow.signal(name=messages.CHANGE_OUTCOME)
     def change_outcome(self, outcome: ChangeOutcome) -> None:
@@ -278,10 +278,13 @@ class RecommendationWorkflow:
     async def submit_decision(self, decision: Decision) -> None:
         """Decisions of runs started before DECISION_UPDATES. A newer run refuses the signal
         (recorded, since a signal has no answer) and names the update to use instead."""
+        refused = self._decision_refusal(decision)
         refusal = (
             "decisions are taken by the `decide` update, which answers the caller"
             if self._v2
-            else self._decision_refusal(decision)
+            else refused.message
+            if refused
+            else None
         )
         if refusal is None:
             self._decision = decision.model_copy(update={"revision": self._state.revision})
@@ -600,35 +603,45 @@ class RecommendationWorkflow:
     def _review_answered(self) -> bool:
         return self._decision is not None or self._reanalysis is not None
 
-    def _decision_refusal(self, decision: Decision) -> str | None:
+    def _decision_refusal(self, decision: Decision) -> ApplicationError | None:
+        """Why this decision cannot be taken now (None: it can), as the error the caller gets;
+        its type is the refusal's kind (the API maps it to a 409 code)."""
         decided = self._decision or self._state.decision
         if decided is not None:
-            return (
+            return _refused(
+                "AlreadyDecided",
                 f"revision {decided.revision} was already decided "
-                f"({decided.decision.value} by {decided.reviewer})"
+                f"({decided.decision.value} by {decided.reviewer})",
             )
         if self._state.status is not RecommendationStatus.pending_review:
-            return f"no recommendation is awaiting review (status {self._state.status.value})"
+            return _refused(
+                "NotPending",
+                f"no recommendation is awaiting review (status {self._state.status.value})",
+            )
         if self._deciding is not None:
-            return (
+            return _refused(
+                "AlreadyDecided",
                 f"revision {self._deciding.revision} is being decided by "
-                f"{self._deciding.reviewer} right now"
+                f"{self._deciding.reviewer} right now",
             )
         if self._reanalysis is not None:
-            return "a reanalysis was requested; decide on the new revision"
+            return _refused(
+                "ReanalysisRequested", "a reanalysis was requested; decide on the new revision"
+            )
         if decision.revision is not None and decision.revision != self._state.revision:
-            return f"the current revision is {self._state.revision}"
+            return _refused("StaleRevision", f"the current revision is {self._state.revision}")
         return None
 
-    def _reanalysis_refusal(self) -> str | None:
+    def _reanalysis_refusal(self) -> ApplicationError | None:
         if not self._awaiting_review():
             return self._decision_refusal(Decision(decision=DecisionKind.rejected, reviewer=""))
         limit = self._policy.max_reanalyses
         if self._v2 and self._state.reanalyses >= limit:
-            return (
+            return _refused(
+                "ReanalysisLimit",
                 f"reanalysis limit reached: this recommendation was reanalysed "
                 f"{self._state.reanalyses} times (at most {limit}); decide on revision "
-                f"{self._state.revision} or start a new analysis"
+                f"{self._state.revision} or start a new analysis",
             )
         return None
 
@@ -661,14 +674,15 @@ class RecommendationWorkflow:
         finally:
             self._deciding = None
         refusal = self._decision_refusal(decision)  # e.g. the review expired meanwhile
-        if refusal is None:
-            refusal = campaign_cooldown_refusal(
-                last, self._input.recommendation_id, self._policy.change_cooldown, workflow.now()
-            )
-            if refusal is not None:
-                refusal += "; approve with override_cooldown to apply it anyway"
         if refusal is not None:
-            raise ApplicationError(refusal, type=_refusal_type(refusal), non_retryable=True)
+            raise refusal
+        cooldown = campaign_cooldown_refusal(
+            last, self._input.recommendation_id, self._policy.change_cooldown, workflow.now()
+        )
+        if cooldown is not None:
+            raise _refused(
+                "CooldownActive", f"{cooldown}; approve with override_cooldown to apply it anyway"
+            )
 
     def _maybe_auto_approve(self) -> None:
         if self._review_answered():
@@ -937,20 +951,10 @@ _NOT_APPLIED = {
     ChangeVerdict.manual: (RecommendationStatus.manual, "manual_action_required"),
 }
 
-# Refusal messages -> error types the API maps to its 409 codes.
-_REFUSAL_TYPES = (
-    ("no recommendation is awaiting review", "NotPending"),
-    ("was already decided", "AlreadyDecided"),
-    ("is being decided by", "AlreadyDecided"),
-    ("a reanalysis was requested", "ReanalysisRequested"),
-    ("the current revision is", "StaleRevision"),
-    ("reanalysis limit reached", "ReanalysisLimit"),
-    ("no other change until", "CooldownActive"),
-)
 
-
-def _refusal_type(refusal: str) -> str:
-    return next((kind for text, kind in _REFUSAL_TYPES if text in refusal), "Refused")
+def _refused(kind: str, message: str) -> ApplicationError:
+    """A refused update: the caller gets this error; ``kind`` is the reason's name."""
+    return ApplicationError(message, type=kind, non_retryable=True)
 
 
 async def _cancelled(task: asyncio.Task[Any]) -> None:
