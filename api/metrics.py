@@ -106,6 +106,11 @@ class ReviewGauges(Collector):
     is the same whichever replica reports it and survives any restart, and a gauge with nothing
     to report (no review pending, no decision today) is left out rather than shown as 0."""
 
+    PENDING = "recommendations_pending_review"
+    EXPIRES_IN = "recommendations_review_expires_in_seconds"
+    AGREEMENT = "agreement_rate_daily"
+    NAMES = (PENDING, EXPIRES_IN, AGREEMENT)
+
     def __init__(self) -> None:
         self._pulse: ReviewPulse | None = None
         self._now = datetime.now(UTC)
@@ -131,21 +136,21 @@ class ReviewGauges(Collector):
         if pulse is None:
             return
         yield GaugeMetricFamily(
-            "recommendations_pending_review",
+            self.PENDING,
             "Recommendations waiting for a reviewer",
             value=pulse.pending,
         )
         if pulse.oldest_pending_update is not None:
             deadline = pulse.oldest_pending_update + self._review_timeout
             yield GaugeMetricFamily(
-                "recommendations_review_expires_in_seconds",
+                self.EXPIRES_IN,
                 "Time until the soonest review deadline among pending recommendations",
                 value=(deadline - self._now).total_seconds(),
             )
         decided = pulse.approved + pulse.rejected
         if decided:
             yield GaugeMetricFamily(
-                "agreement_rate_daily",
+                self.AGREEMENT,
                 "Share of reviewers' decisions of the last 24 h that approved the agent's "
                 "recommendation (auto-approvals left out)",
                 value=pulse.approved / decided,
