@@ -102,8 +102,8 @@ AUTO_APPROVALS = Counter(
 )
 RUNS_ENDED = Counter(
     "workflow_execution_total",
-    "Runs that ended, by final status (completed, rejected, expired, superseded, manual, "
-    "failed, cancelled)",
+    "Runs that ended, by final status (completed, rejected, expired unreviewed, "
+    "approval_expired, superseded, manual, failed, cancelled)",
     ["workflow_type", "status"],
     registry=REGISTRY,
 )

@@ -49,7 +49,8 @@ class StateChange(BaseModel):
     new_recommendation: bool = False
     analysis_started_at: datetime | None = None
     confidence: float | None = None
-    # The run ended: completed, rejected, expired, superseded, manual, failed or cancelled.
+    # The run ended: completed, rejected, expired (unreviewed), approval_expired, superseded,
+    # manual, failed or cancelled.
     run_ended: str | None = None
     # What became of an approved, executable action: one of RESULTS.
     execution_result: str | None = None
@@ -101,12 +102,14 @@ def state_change(previous: StoredStatus | None, state: LifecycleState) -> StateC
 
 
 def run_end(state: LifecycleState) -> str:
-    """The final status as operators read it: a run an operator cancelled is not a failure."""
-    if state.status is RecommendationStatus.failed and (state.error or "").startswith(
-        CANCELLED_PREFIX
-    ):
+    """The final status as operators read it: a run an operator cancelled is not a failure, and
+    an approval that went stale in the change queue did not expire unreviewed."""
+    status = state.status
+    if status is RecommendationStatus.failed and (state.error or "").startswith(CANCELLED_PREFIX):
         return "cancelled"
-    return state.status.value
+    if status is RecommendationStatus.expired and state.decision is not None:
+        return "approval_expired"
+    return status.value
 
 
 def _execution_result(previous: StoredStatus | None, state: LifecycleState) -> str | None:
@@ -120,11 +123,7 @@ def _execution_result(previous: StoredStatus | None, state: LifecycleState) -> s
     # apply it, or see its approval go stale in the queue; from review these mean other things.
     if previous is None or previous.status is not RecommendationStatus.approved:
         return None
-    if state.status is RecommendationStatus.expired:
-        return "expired"
-    if state.status is RecommendationStatus.failed and run_end(state) == "failed":
-        return "failed"
-    return None
+    return {"approval_expired": "expired", "failed": "failed"}.get(run_end(state))
 
 
 def _analysis_started_at(previous: StoredStatus | None, state: LifecycleState) -> datetime | None:

@@ -220,7 +220,8 @@ def reviews_and_outcomes() -> list[Timeseries]:
             series(
                 "Runs ended, by status",
                 "short",
-                "How runs end: completed, rejected, expired, superseded, failed, cancelled.",
+                "How runs end: completed, rejected, expired (unreviewed), approval_expired, "
+                "superseded, manual, failed, cancelled.",
                 query(
                     f"sum by (status) (increase(workflow_execution_total[{RATE}]))",
                     "{{status}}",

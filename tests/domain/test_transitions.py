@@ -23,8 +23,8 @@ make = Factory()
 CREATED = NOW - timedelta(seconds=7)
 
 
-def state(status: RecommendationStatus, **changes) -> LifecycleState:
-    base = make.state("rec-1", "cmp-1", status, measured=status is S.completed)
+def state(status: RecommendationStatus, decided: bool = False, **changes) -> LifecycleState:
+    base = make.state("rec-1", "cmp-1", status, decided=decided, measured=status is S.completed)
     return base.model_copy(update=changes)
 
 
@@ -75,7 +75,7 @@ def test_a_reanalysed_revision_is_a_new_recommendation_timed_from_its_own_collec
     [
         (S.pending_review, S.rejected, "rejected", None),
         (S.pending_review, S.expired, "expired", None),  # nobody reviewed it: no execution
-        (S.approved, S.expired, "expired", "expired"),  # approved, but stale in the queue
+        (S.approved, S.expired, "approval_expired", "expired"),  # stale in the change queue
         (S.approved, S.executed, None, "applied"),
         (S.approved, S.superseded, "superseded", "superseded"),
         (S.approved, S.manual, "manual", "manual"),
@@ -85,7 +85,8 @@ def test_a_reanalysed_revision_is_a_new_recommendation_timed_from_its_own_collec
     ],
 )
 def test_runs_end_and_executions_resolve_once(before, after, ended, result) -> None:
-    change = state_change(stored(before), state(after, error="boom"))
+    decided = before is not S.pending_review or after is S.rejected
+    change = state_change(stored(before), state(after, decided=decided, error="boom"))
 
     assert change.run_ended == ended
     assert change.execution_result == result
