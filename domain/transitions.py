@@ -86,7 +86,7 @@ def state_change(previous: StoredStatus | None, state: LifecycleState) -> StateC
     moved = previous is None or previous.status is not status
     change = StateChange(action=rec.recommended_action if rec else None)
     if status is RecommendationStatus.pending_review and rec is not None:
-        if previous is None or moved or previous.revision != state.revision:
+        if moved or previous.revision != state.revision:
             change.new_recommendation = True
             change.confidence = rec.confidence
             change.analysis_started_at = _analysis_started_at(previous, state)

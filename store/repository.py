@@ -71,7 +71,7 @@ UNKNOWN_REQUESTER = "unknown"
 # Key spaces of the advisory locks taken on PostgreSQL: per campaign by create_unless_pending,
 # per recommendation by sync_state.
 POSTGRES_CAMPAIGN_LOCK_SPACE = 0x4D41
-_RECOMMENDATION_LOCK_SPACE = 0x4D42
+POSTGRES_RECOMMENDATION_LOCK_SPACE = 0x4D42
 
 
 class ReviewOrder(StrEnum):
@@ -280,14 +280,13 @@ class Store:
         Idempotent (the activity is retried) and works without create_recommendation (a run
         started from the Temporal CLI). Monotonic: a state whose ``seq`` is lower than the
         stored one (a delayed retry of an older save) changes nothing, and ``written`` says so.
-        ``previous`` is what the row held before this save, read under a per-recommendation
-        lock, so of two concurrent saves of one state only the first sees the status change
-        (the worker counts its metrics from it). The row upsert comes before the traces: on
-        PostgreSQL its row lock serialises concurrent syncs of one recommendation.
+        ``previous`` is what the row held before this save (the worker counts its metrics from
+        the change), read under a per-recommendation lock: of two overlapping saves of one
+        state only the first sees the status change, and traces cannot double up.
         """
         now = utcnow()
         async with self._sessions.begin() as session:
-            await self._lock(session, _RECOMMENDATION_LOCK_SPACE, state.recommendation_id)
+            await self._lock(session, POSTGRES_RECOMMENDATION_LOCK_SPACE, state.recommendation_id)
             previous = await self._stored_status(session, state.recommendation_id)
             written = await session.execute(self._upsert_recommendation(state, now))
             if written.first() is None:

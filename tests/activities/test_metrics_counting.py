@@ -3,7 +3,9 @@ activities on the real store, whatever retries and late, stale saves the activit
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -154,3 +156,18 @@ async def test_each_failed_collection_attempt_is_counted_by_source() -> None:
 
     after = value("collector_failures_total", source="audience", error_type="AdPlatformError")
     assert after - before == 2
+
+
+async def test_a_stopping_worker_waits_for_a_scrape_that_starts_after_it_stopped() -> None:
+    metrics.render()  # a scrape before the wait began does not count
+    assert await metrics.wait_for_final_scrape(0.3, poll_seconds=0.05) is False
+
+    async def scrape_soon() -> None:
+        await asyncio.sleep(0.1)
+        metrics.render()
+
+    scraper = asyncio.create_task(scrape_soon())
+    started = time.monotonic()
+    assert await metrics.wait_for_final_scrape(10, poll_seconds=0.05) is True
+    assert time.monotonic() - started < 5  # it left as soon as the scrape came
+    await scraper
