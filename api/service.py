@@ -17,7 +17,7 @@ from temporalio.client import Client
 from api import temporal
 from api.auth import Principal
 from api.errors import ApiError
-from api.metrics import ACCEPTANCE, ANALYZE_REQUESTS, REANALYSIS
+from api.metrics import ANALYZE_REQUESTS, DECISION_REQUESTS, REANALYSIS
 from api.schemas import (
     AnalyzeResponse,
     DecisionRequest,
@@ -172,8 +172,15 @@ class RecommendationService:
             revision=body.revision,
             override_cooldown=body.override_cooldown,
         )
-        accepted = await self._update(record, temporal.decide, decision)
-        ACCEPTANCE.labels(decision=body.decision.value).inc()
+        requests = DECISION_REQUESTS.labels
+        try:
+            accepted = await self._update(record, temporal.decide, decision)
+        except ApiError as err:
+            result = "refused" if err.status_code == 409 else "failed"
+            requests(decision=body.decision.value, result=result).inc()
+            raise
+        # Counted as a request; the worker counts the acceptance itself, once, from the audit.
+        requests(decision=body.decision.value, result="accepted").inc()
         log.info(
             "decision accepted",
             extra={

@@ -26,6 +26,9 @@ from domain.rules import (
 from domain.stats import floor_to, round_half_up
 from domain.thresholds import AutoApprovalPolicy, Guardrails
 
+# The reviewer named on decisions the auto-approval policy takes (not a person).
+AUTO_APPROVAL_REVIEWER = "auto-approval-policy"
+
 
 class GuardrailViolation(ValueError):
     """The recommendation cannot be made safe by clamping; it must not be executed."""

@@ -103,6 +103,8 @@ class RecommendationRow(Base):
         # The API's list: filtered by status (or not), newest first.
         Index("ix_recommendations_status_created", "status", "created_at"),
         Index("ix_recommendations_created_at", "created_at"),
+        # The API's agreement_rate_daily gauge: the decisions of the last day.
+        Index("ix_recommendations_decided_at", "decided_at"),
     )
 
     recommendation_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)

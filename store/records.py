@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from domain.context import CampaignMetrics
 from domain.lifecycle import LifecycleState, RecommendationStatus
+from domain.transitions import StoredStatus
 
 
 class RecommendationRecord(BaseModel):
@@ -67,3 +68,20 @@ class ReviewCounts(BaseModel):
     pending: int
     expiring_soon: int
     executed: int
+
+
+class ReviewPulse(BaseModel):
+    """What the API's review gauges show (Store.review_pulse)."""
+
+    pending: int
+    oldest_pending_update: datetime | None
+    approved: int
+    rejected: int
+
+
+class StateSave(BaseModel):
+    """What Store.sync_state did: whether the state was written (False: a newer one is stored
+    already) and what the row held before (None: the run had no row yet)."""
+
+    written: bool
+    previous: StoredStatus | None = None

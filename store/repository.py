@@ -20,8 +20,15 @@ from sqlalchemy.sql import Select
 
 from domain.changes import LastChange
 from domain.context import CampaignMetrics
-from domain.lifecycle import AuditEvent, LifecycleState, RecommendationStatus, TraceStep
+from domain.lifecycle import (
+    AuditEvent,
+    DecisionKind,
+    LifecycleState,
+    RecommendationStatus,
+    TraceStep,
+)
 from domain.recommendation import ActionType
+from domain.transitions import StoredStatus
 from store import mapping
 from store.engine import create_engine
 from store.migrate import current_revision, upgrade
@@ -37,7 +44,14 @@ from store.models import (
     RunTraceRow,
     utcnow,
 )
-from store.records import CampaignRecord, RecommendationRecord, ReviewCounts, ReviewItem
+from store.records import (
+    CampaignRecord,
+    RecommendationRecord,
+    ReviewCounts,
+    ReviewItem,
+    ReviewPulse,
+    StateSave,
+)
 
 __all__ = [
     "CampaignRecord",
@@ -45,6 +59,8 @@ __all__ = [
     "ReviewCounts",
     "ReviewItem",
     "ReviewOrder",
+    "ReviewPulse",
+    "StateSave",
     "Store",
     "open_store",
 ]
@@ -52,8 +68,10 @@ __all__ = [
 PENDING_STATUSES = tuple(status.value for status in RecommendationStatus if status.is_pending)
 # requested_by of a row first written by sync_state (a run started outside the API).
 UNKNOWN_REQUESTER = "unknown"
-# Key space of the per-campaign advisory lock taken by create_unless_pending on PostgreSQL.
+# Key spaces of the advisory locks taken on PostgreSQL: per campaign by create_unless_pending,
+# per recommendation by sync_state.
 POSTGRES_CAMPAIGN_LOCK_SPACE = 0x4D41
+POSTGRES_RECOMMENDATION_LOCK_SPACE = 0x4D42
 
 
 class ReviewOrder(StrEnum):
@@ -122,7 +140,7 @@ class Store:
         (created=False), else a new one (created=True). Two concurrent calls for the same
         campaign cannot both create."""
         async with self._sessions.begin() as session:
-            await self._lock_campaign(session, campaign_id)
+            await self._lock(session, POSTGRES_CAMPAIGN_LOCK_SPACE, campaign_id)
             pending = (await session.scalars(_pending_query(campaign_id, since))).first()
             if pending is not None:
                 return mapping.to_record(pending), False
@@ -219,6 +237,30 @@ class Store:
             counts = (await session.execute(query)).one()
         return ReviewCounts(pending=counts[0], expiring_soon=counts[1], executed=counts[2])
 
+    async def review_pulse(
+        self, *, decided_since: datetime, excluding_reviewer: str
+    ) -> ReviewPulse:
+        """Recommendations pending review and the oldest last update among them (their review
+        deadline runs from it), and the decisions taken since ``decided_since`` by reviewers
+        other than ``excluding_reviewer`` (the auto-approval policy): the API's gauges."""
+        row = RecommendationRow
+        pending = row.status == RecommendationStatus.pending_review.value
+        waiting = select(func.count(), func.min(row.updated_at)).where(pending)
+        decided = (
+            select(row.decision, func.count())
+            .where(row.decided_at >= decided_since, row.reviewer != excluding_reviewer)
+            .group_by(row.decision)
+        )
+        async with self._sessions() as session:
+            count, oldest = (await session.execute(waiting)).one()
+            decisions = {decision: n for decision, n in await session.execute(decided)}
+        return ReviewPulse(
+            pending=count,
+            oldest_pending_update=oldest,  # min() keeps the column's type: UTC-aware
+            approved=decisions.get(DecisionKind.approved.value, 0),
+            rejected=decisions.get(DecisionKind.rejected.value, 0),
+        )
+
     async def list_campaign_ids(self, limit: int = 500) -> list[str]:
         """Campaigns with at least one recommendation, alphabetically."""
         query = (
@@ -232,20 +274,23 @@ class Store:
 
     # -- lifecycle mirror ------------------------------------------------------------------
 
-    async def sync_state(self, state: LifecycleState) -> bool:
+    async def sync_state(self, state: LifecycleState) -> StateSave:
         """Mirror a LifecycleState: the recommendation row, its trace, execution and outcome.
 
         Idempotent (the activity is retried) and works without create_recommendation (a run
         started from the Temporal CLI). Monotonic: a state whose ``seq`` is lower than the
-        stored one (a delayed retry of an older save) changes nothing, and False says so. The
-        row upsert comes first: on PostgreSQL its row lock serialises concurrent syncs of one
-        recommendation, so traces cannot double up.
+        stored one (a delayed retry of an older save) changes nothing, and ``written`` says so.
+        ``previous`` is what the row held before this save (the worker counts its metrics from
+        the change), read under a per-recommendation lock: of two overlapping saves of one
+        state only the first sees the status change, and traces cannot double up.
         """
         now = utcnow()
         async with self._sessions.begin() as session:
+            await self._lock(session, POSTGRES_RECOMMENDATION_LOCK_SPACE, state.recommendation_id)
+            previous = await self._stored_status(session, state.recommendation_id)
             written = await session.execute(self._upsert_recommendation(state, now))
             if written.first() is None:
-                return False  # a newer state is stored already
+                return StateSave(written=False, previous=previous)  # a newer state is stored
             await self._replace_traces(session, state.recommendation_id, state.trace)
             if state.execution is not None:
                 columns = mapping.execution_columns(state.recommendation_id, state.execution)
@@ -253,7 +298,22 @@ class Store:
             if state.outcome is not None:
                 columns = mapping.outcome_columns(state.recommendation_id, state.outcome)
                 await session.execute(self._upsert(OutcomeRow, columns, "recommendation_id"))
-        return True
+        return StateSave(written=True, previous=previous)
+
+    @staticmethod
+    async def _stored_status(session: AsyncSession, recommendation_id: str) -> StoredStatus | None:
+        row = RecommendationRow
+        query = select(row.status, row.revision, row.created_at).where(
+            row.recommendation_id == recommendation_id
+        )
+        found = (await session.execute(query)).first()
+        if found is None:
+            return None
+        return StoredStatus(
+            status=RecommendationStatus(found.status),
+            revision=found.revision,
+            created_at=found.created_at,
+        )
 
     async def last_change(self, campaign_id: str) -> LastChange | None:
         """The campaign's most recent change applied on the platform (what a cooldown counts
@@ -307,15 +367,18 @@ class Store:
 
     # -- audit -----------------------------------------------------------------------------
 
-    async def append_audit(self, event: AuditEvent) -> None:
-        """Append one entry; appending the very same event again (a retry) is a no-op."""
+    async def append_audit(self, event: AuditEvent) -> bool:
+        """Append one entry; appending the very same event again (a retry) is a no-op.
+        True when this call inserted it (what the worker counts decisions from)."""
         statement = (
             self._insert(AuditLogRow)
             .values(**mapping.audit_columns(event))
             .on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(AuditLogRow.id)
         )
         async with self._sessions.begin() as session:
-            await session.execute(statement)
+            inserted = await session.execute(statement)
+            return inserted.first() is not None
 
     async def list_audit(self, recommendation_id: str) -> list[AuditEvent]:
         """Oldest first (by event time, then by insertion)."""
@@ -447,12 +510,13 @@ class Store:
         if rows:
             await session.execute(insert(RunTraceRow), rows)
 
-    async def _lock_campaign(self, session: AsyncSession, campaign_id: str) -> None:
-        """Serialise create_unless_pending per campaign (database-wide on SQLite)."""
+    async def _lock(self, session: AsyncSession, space: int, key: str) -> None:
+        """Serialise transactions on one key of ``space`` until commit (database-wide on
+        SQLite, where a write transaction locks the whole database anyway)."""
         if self.engine.dialect.name == "postgresql":
             await session.execute(
-                text("SELECT pg_advisory_xact_lock(:space, hashtext(:campaign_id))"),
-                {"space": POSTGRES_CAMPAIGN_LOCK_SPACE, "campaign_id": campaign_id},
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                {"space": space, "key": key},
             )
         else:
             # Take SQLite's write lock before reading, so the read cannot go stale.

@@ -179,10 +179,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--app-metrics-bind",
         default=None,
         metavar="HOST:PORT",
-        help="serve the agent's own Prometheus metrics here: llm_tokens_total, "
-        "llm_cost_usd_total, llm_api_errors_total, llm_fallbacks_total, ... (off by default)",
+        help="serve the agent's own Prometheus metrics here: recommendations_total, "
+        "recommendation_acceptance_total, workflow_execution_total, action_executions_total, "
+        "llm_tokens_total, llm_cost_usd_total, llm_api_errors_total, ... (off by default)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--metrics-final-scrape-seconds",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on shutdown, after the activities have finished, keep serving the app metrics "
+        "until Prometheus scrapes them once more (at most this long), so the last counts of "
+        "this process are not lost with it; set it above the scrape interval (default 0: "
+        "exit at once)",
+    )
+    args = parser.parse_args(argv)
+    if args.metrics_final_scrape_seconds < 0:
+        parser.error("--metrics-final-scrape-seconds must not be negative")
+    return args
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -210,9 +224,19 @@ async def _main(args: argparse.Namespace) -> None:
             platform=platform,
             graceful_shutdown=timedelta(seconds=args.graceful_shutdown_seconds),
         )
+        if args.app_metrics_bind and args.metrics_final_scrape_seconds > 0:
+            await _final_scrape(args.metrics_final_scrape_seconds)
     finally:
         if traces is not None:
             traces.shutdown()  # export what is still buffered
+
+
+async def _final_scrape(seconds: float) -> None:
+    log.info("Waiting up to %.0f s for a last scrape of the app metrics", seconds)
+    if await metrics.wait_for_final_scrape(seconds):
+        log.info("Last scrape done")
+    else:
+        log.warning("No scrape within %.0f s: counts since the previous scrape are lost", seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

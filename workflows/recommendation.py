@@ -41,7 +41,12 @@ with workflow.unsafe.imports_passed_through():
         CreativeMetrics,
         HistoryData,
     )
-    from domain.guardrails import GuardrailViolation, apply_guardrails, auto_approval_applies
+    from domain.guardrails import (
+        AUTO_APPROVAL_REVIEWER,
+        GuardrailViolation,
+        apply_guardrails,
+        auto_approval_applies,
+    )
     from domain.ids import campaign_id_problem
     from domain.lifecycle import (
         ActionRequest,
@@ -85,7 +90,6 @@ with workflow.unsafe.imports_passed_through():
         RECOMMENDED_ACTION,
     )
 
-AUTO_APPROVAL_REVIEWER = "auto-approval-policy"
 SYSTEM_ACTOR = "system"
 
 # workflow.patched ids, oldest first (see the module docstring).

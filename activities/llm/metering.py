@@ -66,7 +66,7 @@ async def _metered(
     try:
         reply = await provider.complete(request)
     except ApplicationError as err:
-        metrics.record_error(provider.name, err.type or "unknown")
+        metrics.record_error(request.model, err.type or "unknown")
         _record_failure(span, err)
         raise
     usage = LLMUsage(
@@ -84,7 +84,7 @@ async def _metered(
     metrics.record_call(usage)
     _record_reply(span, reply, usage)
     if reply.failure is not None:
-        metrics.record_error(provider.name, reply.failure.type or "unknown")
+        metrics.record_error(reply.model, reply.failure.type or "unknown")
         _record_failure(span, reply.failure)
         raise errors.with_usage(reply.failure, [usage])
     return reply, usage

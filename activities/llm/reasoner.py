@@ -218,7 +218,7 @@ class LLMReasoner:
             try:
                 result, answer = _accept(reply, question)
             except AnswerRejected as second:
-                raise self._invalid_output(prompt, second) from second
+                raise self._invalid_output(prompt, reply.model, second) from second
         if self._cache is not None:
             await self._cache.put(key, prompt.name, prompt.version, model, answer)
         return result
@@ -260,8 +260,10 @@ class LLMReasoner:
         bill.add(usage)
         return reply
 
-    def _invalid_output(self, prompt: Prompt, problem: AnswerRejected) -> ApplicationError:
-        metrics.record_error(self.name, errors.INVALID_OUTPUT)
+    def _invalid_output(
+        self, prompt: Prompt, model: str, problem: AnswerRejected
+    ) -> ApplicationError:
+        metrics.record_error(model, errors.INVALID_OUTPUT)
         return errors.final(
             errors.INVALID_OUTPUT,
             f"{self.name} {prompt.name} {prompt.version}: answer rejected after one re-ask: "

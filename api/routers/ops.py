@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -51,8 +52,10 @@ async def ready(request: Request) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
 )
-async def prometheus_metrics() -> Response:
-    payload, content_type = metrics.render()
+async def prometheus_metrics(request: Request) -> Response:
+    services = get_services(request)
+    review_timeout = timedelta(seconds=services.settings.review_timeout_seconds)
+    payload, content_type = await metrics.render(services.store, review_timeout)
     return Response(payload, media_type=content_type)
 
 

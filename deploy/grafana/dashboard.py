@@ -155,7 +155,8 @@ def recommendations() -> list[Timeseries]:
         series(
             "Time to recommendation",
             "s",
-            "p50 and p95 of the time from the start of a run to pending review.",
+            "p50 and p95 of the time from the analysis request (or a reanalysis) to the "
+            "recommendation stored for review.",
             query(
                 f"histogram_quantile(0.5, sum by (le) "
                 f"(rate(recommendation_latency_seconds_bucket[{RATE}])))",
@@ -181,11 +182,23 @@ def recommendations() -> list[Timeseries]:
             ),
         ),
         series(
+            "Context collection failures by source",
+            "short",
+            "Failed attempts to read a context source from the ad platform, by source and "
+            "error. A retry may still succeed; an optional source that keeps failing leaves a "
+            "gap and marks the recommendation degraded.",
+            query(
+                f"sum by (source, error_type) (increase(collector_failures_total[{RATE}]))",
+                "{{source}} {{error_type}}",
+            ),
+        ),
+        series(
             "Daily agreement rate",
             "percentunit",
-            "Share of the day's decisions where the reviewer agreed with the agent "
-            "(agreement_rate_daily).",
-            query("agreement_rate_daily", "agreement"),
+            "Share of the last 24 h's reviewer decisions that approved the agent's "
+            "recommendation (agreement_rate_daily; every API replica reads it from the "
+            "database, so they all report the same value).",
+            query("max(agreement_rate_daily)", "agreement"),
         ),
     ]
 
@@ -207,7 +220,8 @@ def reviews_and_outcomes() -> list[Timeseries]:
             series(
                 "Runs ended, by status",
                 "short",
-                "How runs end: completed, rejected, expired, superseded, failed, cancelled.",
+                "How runs end: completed, rejected, expired (unreviewed), approval_expired, "
+                "superseded, manual, failed, cancelled.",
                 query(
                     f"sum by (status) (increase(workflow_execution_total[{RATE}]))",
                     "{{status}}",
@@ -218,7 +232,9 @@ def reviews_and_outcomes() -> list[Timeseries]:
             series(
                 "Executions by action and result",
                 "short",
-                "Approved changes: applied, superseded (premise changed), manual, failed.",
+                "Approved changes: applied, superseded (premise changed or cooldown), manual "
+                "(the platform cannot do it), expired (approval too old when its turn came), "
+                "failed.",
                 query(
                     f"sum by (action, result) (increase(action_executions_total[{RATE}]))",
                     "{{action}} {{result}}",

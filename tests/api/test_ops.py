@@ -7,9 +7,19 @@ import asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from activities import metrics as worker_metrics
 from api.app import create_app
-from store.repository import Store
-from tests.api.conftest import REVIEWER, client_for, make_settings, start_analysis, wait_for_status
+from domain.lifecycle import DecisionKind, RecommendationStatus
+from store.repository import Store, open_store
+from tests.api.conftest import (
+    REVIEWER,
+    client_for,
+    make_settings,
+    poll,
+    start_analysis,
+    wait_for_status,
+)
+from tests.store.conftest import Factory
 
 
 async def test_health_needs_no_key(http):
@@ -70,6 +80,7 @@ async def test_metrics_count_requests_by_route_template_and_decisions(http):
     started = await start_analysis(http)
     recommendation_id = started["recommendation_id"]
     await wait_for_status(http, recommendation_id, "pending_review")
+    acceptances = worker_acceptances()
     await http.post(
         f"/api/v1/recommendations/{recommendation_id}/decision",
         json={"decision": "approved"},
@@ -90,12 +101,87 @@ async def test_metrics_count_requests_by_route_template_and_decisions(http):
     assert recommendation_id not in text
     assert "api_request_duration_seconds_bucket" in text
     assert 'recommendation_analyze_requests_total{result="started"}' in text
-    approved = [
-        line
-        for line in text.splitlines()
-        if line.startswith('recommendation_acceptance_total{decision="approved"}')
-    ]
-    assert approved and float(approved[0].split()[-1]) >= 1
+    assert (
+        sample(
+            text, 'recommendation_decision_requests_total{decision="approved",result="accepted"}'
+        )
+        >= 1
+    )
+    # The acceptance itself is the worker's to count, once, when the workflow audits it: the
+    # API does not export that name at all (two exporters would double it in any sum).
+    assert "# TYPE recommendation_acceptance_total" not in text
+
+    async def counted_once() -> bool:
+        return worker_acceptances() == acceptances + 1
+
+    await poll(counted_once)
+
+
+async def test_a_refused_decision_request_is_counted_as_refused(http):
+    started = await start_analysis(http)
+    recommendation_id = started["recommendation_id"]
+    await wait_for_status(http, recommendation_id, "pending_review")
+    label = 'recommendation_decision_requests_total{decision="approved",result="refused"}'
+    before = sample((await http.get("/metrics")).text, label)
+
+    stale = await http.post(
+        f"/api/v1/recommendations/{recommendation_id}/decision",
+        json={"decision": "approved", "revision": 99},
+        headers=REVIEWER,
+    )
+
+    assert stale.status_code == 409
+    assert sample((await http.get("/metrics")).text, label) == before + 1
+
+
+def sample(text: str, series: str) -> float:
+    """The value of one series in an exposition (0 when it is not there)."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_review_gauges_are_read_from_the_store_at_each_scrape(tmp_path):
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'gauges.db'}")
+    make = Factory()
+    app = create_app(make_settings(review_timeout_seconds=3600), store=store)
+    try:
+        async with client_for(app) as http:
+            empty = (await http.get("/metrics")).text
+            # Nothing pending, nothing decided: no deadline and no rate, rather than a 0 that
+            # would read as "expires now" and "agrees with nobody".
+            assert sample(empty, "recommendations_pending_review") == 0
+            assert "recommendations_review_expires_in_seconds" not in empty
+            assert "agreement_rate_daily" not in empty
+
+            for status, decided in [
+                (RecommendationStatus.pending_review, False),
+                (RecommendationStatus.approved, True),
+                (RecommendationStatus.approved, True),
+            ]:
+                campaign_id = make.campaign_id()
+                rec_id = make.recommendation_id(campaign_id)
+                await store.create_recommendation(rec_id, campaign_id, "api")
+                await store.sync_state(make.state(rec_id, campaign_id, status, decided=decided))
+            rejected = make.state(rec_id, campaign_id, RecommendationStatus.rejected, seq=1)
+            rejected.decision = make.state(rec_id, campaign_id, decided=True).decision
+            rejected.decision.decision = DecisionKind.rejected
+            await store.sync_state(rejected)  # the last one was rejected, not approved
+
+            text = (await http.get("/metrics")).text
+    finally:
+        await store.close()
+
+    assert sample(text, "recommendations_pending_review") == 1
+    assert 3500 < sample(text, "recommendations_review_expires_in_seconds") <= 3600
+    assert sample(text, "agreement_rate_daily") == 0.5
+
+
+def worker_acceptances() -> float:
+    return worker_metrics.REGISTRY.get_sample_value(
+        "recommendation_acceptance_total", {"decision": "approved"}
+    )
 
 
 async def test_openapi_documents_every_endpoint(http):

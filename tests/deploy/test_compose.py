@@ -167,14 +167,23 @@ def test_prometheus_loads_the_alert_rules_and_scrapes_the_agent() -> None:
     config = yaml.safe_load((ROOT / config_path).read_text())
     for rule_file in config["rule_files"]:
         assert mounts[f"/etc/prometheus/{rule_file}"] == "./deploy/prometheus/alerts.yml"
-    targets = {
-        t for job in config["scrape_configs"] for s in job["static_configs"] for t in s["targets"]
+    jobs = config["scrape_configs"]
+    static = {t for job in jobs for s in job.get("static_configs", []) for t in s["targets"]}
+    # Every replica is discovered on its own (DNS A records): a static name would answer from
+    # a different replica at each scrape, so counters would jump between them.
+    discovered = {
+        f"{name}:{sd['port']}"
+        for job in jobs
+        for sd in job.get("dns_sd_configs", [])
+        if sd["type"] == "A"
+        for name in sd["names"]
     }
     worker = COMPOSE["services"]["worker"]["command"]
-    assert "api:8000" in targets
+    assert "api:8000" in discovered
     for flag in ("--app-metrics-bind", "--metrics-bind"):
         port = next(arg for arg in worker if arg.startswith(flag + "=")).rsplit(":", 1)[1]
-        assert f"worker:{port}" in targets, flag
+        assert f"worker:{port}" in discovered, flag
+    assert not [t for t in static if t.split(":")[0] in ("api", "worker")]
 
 
 def test_grafana_provisions_the_generated_dashboard() -> None:

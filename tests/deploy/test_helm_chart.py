@@ -111,6 +111,26 @@ def test_probes_hit_the_real_endpoints() -> None:
 
 
 @pytest.mark.parametrize("values", VALUES.values(), ids=VALUES.keys())
+def test_a_stopping_worker_waits_for_its_last_scrape(values: dict | None) -> None:
+    values = {**(values or {}), "serviceMonitor": {"enabled": True, "interval": "30s"}}
+    docs = render(values)
+    worker = named(docs, "Deployment", "-worker")["spec"]["template"]["spec"]
+    (command,) = [c["command"] for c in worker["containers"] if c["name"] == "worker"]
+    graceful = int(_flag(command, "--graceful-shutdown-seconds"))
+    final_scrape = int(_flag(command, "--metrics-final-scrape-seconds"))
+    assert final_scrape > 30  # longer than the scrape interval
+    # Kubernetes waits for the activities and the last scrape before it kills the pod ...
+    assert worker["terminationGracePeriodSeconds"] > graceful + final_scrape
+    # ... and Prometheus still finds the terminating pod to scrape.
+    assert named(docs, "Service", "-worker-metrics")["spec"]["publishNotReadyAddresses"] is True
+
+
+def _flag(command: list[str], name: str) -> str:
+    (value,) = [arg.split("=", 1)[1] for arg in command if arg.startswith(f"{name}=")]
+    return value
+
+
+@pytest.mark.parametrize("values", VALUES.values(), ids=VALUES.keys())
 def test_pods_run_as_non_root_on_a_read_only_filesystem(values: dict | None) -> None:
     docs = render(values)
     for doc in docs:

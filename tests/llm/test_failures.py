@@ -101,12 +101,12 @@ def test_the_circuit_opens_after_consecutive_failures_and_recovers_after_the_coo
 def test_the_worker_serves_its_llm_metrics(unused_tcp_port: int) -> None:
     bind = f"127.0.0.1:{unused_tcp_port}"
     assert parse_args(["--app-metrics-bind", bind]).app_metrics_bind == bind
-    metrics.record_error("anthropic", errors.RATE_LIMITED)
+    metrics.record_error("claude-haiku-4-5", errors.RATE_LIMITED)
 
     metrics.serve(bind)
     scraped = httpx.get(f"http://{bind}/metrics").text
 
-    assert 'llm_api_errors_total{provider="anthropic",type="LLMRateLimited"}' in scraped
+    assert 'llm_api_errors_total{error_type="LLMRateLimited",model="claude-haiku-4-5"}' in scraped
     for name in ("llm_tokens_total", "llm_cost_usd_total", "llm_fallbacks_total"):
         assert f"# TYPE {name} counter" in scraped
 

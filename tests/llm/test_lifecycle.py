@@ -131,6 +131,7 @@ async def test_a_5xx_storm_ends_in_a_degraded_rules_recommendation(
         op: metric("llm_fallbacks_total", provider="openai", operation=op, reason=reason)
         for op, reason in [("analysis", "LLMUnavailable"), ("critique", "CircuitOpen")]
     }
+    errors_before = metric("llm_api_errors_total", model="gpt-4o-mini", error_type="LLMUnavailable")
     settings = llm_settings(openai_fake, llm_circuit_failures=3)
     pending, final = await run_lifecycle(env, settings, store)
 
@@ -146,6 +147,9 @@ async def test_a_5xx_storm_ends_in_a_degraded_rules_recommendation(
         reasons
     )
     assert len(openai_fake.seen) == 3
+    # Each failed call counted once, by model and error type (an open circuit calls nobody).
+    errors_now = metric("llm_api_errors_total", model="gpt-4o-mini", error_type="LLMUnavailable")
+    assert errors_now == errors_before + 3
     assert final.status is RecommendationStatus.completed
     for op, reason in [("analysis", "LLMUnavailable"), ("critique", "CircuitOpen")]:
         now = metric("llm_fallbacks_total", provider="openai", operation=op, reason=reason)

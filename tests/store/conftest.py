@@ -265,11 +265,13 @@ class Factory:
         executed: bool = False,
         measured: bool = False,
         iterations: int = 2,
+        seq: int = 0,
     ) -> LifecycleState:
         state = LifecycleState(
             recommendation_id=recommendation_id,
             campaign_id=campaign_id,
             status=status,
+            seq=seq,
             revision=1,
             iterations=iterations,
             recommendation=self.recommendation(campaign_id),

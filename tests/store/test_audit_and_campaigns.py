@@ -88,3 +88,11 @@ async def test_upsert_campaign_tracks_first_and_last_seen(store: Store, make: Fa
     assert (second.name, second.platform) == ("Brand Search - EMEA", "google_ads")
     assert second.last_metrics == latest
     assert await store.get_campaign(make.campaign_id("never-seen")) is None
+
+
+async def test_an_append_says_whether_it_inserted_the_event(store: Store) -> None:
+    event = _event("rec-a", "approved", 2)
+
+    assert await store.append_audit(event) is True
+    assert await store.append_audit(event) is False  # a retry: the row is there already
+    assert await store.append_audit(_event("rec-a", "approved", 3)) is True

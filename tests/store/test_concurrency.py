@@ -84,3 +84,20 @@ async def test_concurrent_syncs_of_one_run_leave_one_consistent_copy(
     assert await store.list_traces(recommendation_id) == state.trace
     record = await store.get_recommendation(recommendation_id)
     assert record is not None and record.state == state
+
+
+async def test_of_concurrent_saves_of_one_state_only_one_sees_the_status_change(
+    store: Store, make: Factory
+) -> None:
+    """The worker counts a run's metrics from the status a save replaced: an overlapping retry
+    of the same save must find the new status there already, or it would count again."""
+    campaign_id = make.campaign_id()
+    record = await store.create_recommendation(
+        make.recommendation_id(campaign_id), campaign_id, "api"
+    )
+    state = make.state(record.recommendation_id, campaign_id, seq=1)
+
+    saves = await asyncio.gather(*(store.sync_state(state) for _ in range(8)))
+
+    previous = sorted(save.previous.status.value for save in saves)
+    assert previous == ["analyzing"] + ["pending_review"] * 7

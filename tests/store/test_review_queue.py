@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.lifecycle import RecommendationStatus
+from domain.lifecycle import DecisionKind, RecommendationStatus
 from domain.recommendation import ActionType
 from store import Store
 from store.repository import ReviewOrder
@@ -110,3 +110,39 @@ async def test_campaign_ids_are_distinct_and_sorted(store: Store, make: Factory)
     await _synced(store, make, "b-campaign")
     a = await _synced(store, make, "a-campaign")
     assert await store.list_campaign_ids() == sorted({a.campaign_id, b.campaign_id})
+
+
+async def test_the_review_pulse_counts_the_queue_and_the_days_decisions(
+    store: Store, make: Factory
+) -> None:
+    first = await _synced(store, make, "first")
+    await _synced(store, make, "second")
+    await _synced(store, make, "approved", RecommendationStatus.approved, decided=True)
+    rejected = await _synced(store, make, "rejected")
+    decided = make.state(rejected.recommendation_id, rejected.campaign_id, decided=True, seq=2)
+    decided.status = RecommendationStatus.rejected
+    decided.decision = decided.decision.model_copy(update={"decision": DecisionKind.rejected})
+    await store.sync_state(decided)
+    auto = await _synced(store, make, "auto", RecommendationStatus.approved, decided=True)
+    auto_state = auto.state.model_copy(deep=True)
+    auto_state.decision.reviewer = "the-policy"
+    auto_state.seq = 5
+    await store.sync_state(auto_state)
+
+    pulse = await store.review_pulse(
+        decided_since=first.created_at - timedelta(minutes=1), excluding_reviewer="the-policy"
+    )
+
+    assert pulse.pending == 2
+    assert pulse.oldest_pending_update == first.updated_at
+    assert pulse.oldest_pending_update.tzinfo is not None
+    assert (pulse.approved, pulse.rejected) == (1, 1)  # the policy's approval is left out
+    later = await store.review_pulse(
+        decided_since=first.created_at + timedelta(days=1), excluding_reviewer="the-policy"
+    )
+    assert (later.approved, later.rejected) == (0, 0)
+
+
+async def test_an_empty_queue_has_no_oldest_update(store: Store) -> None:
+    pulse = await store.review_pulse(decided_since=NOW, excluding_reviewer="x")
+    assert (pulse.pending, pulse.oldest_pending_update, pulse.approved) == (0, None, 0)

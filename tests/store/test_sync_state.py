@@ -240,10 +240,10 @@ async def test_an_older_save_never_overwrites_a_newer_one(store: Store, make: Fa
     approved = approved.model_copy(update={"seq": 3})
     executed = executed.model_copy(update={"seq": 4})
 
-    assert await store.sync_state(executed) is True
+    assert (await store.sync_state(executed)).written
     # A retry of the earlier save lands late (a slow database, a worker that came back).
-    assert await store.sync_state(approved) is False
-    assert await store.sync_state(executed) is True  # the same save again is fine
+    assert not (await store.sync_state(approved)).written
+    assert (await store.sync_state(executed)).written  # the same save again is fine
 
     row = await _row(store, recommendation_id)
     assert (row.status, row.state_seq) == ("executed", 4)
@@ -264,3 +264,46 @@ async def test_the_last_applied_change_is_what_the_cooldown_counts_from(
     last = await store.last_change(campaign_id)
     assert last is not None and last.recommendation_id == recommendation_id
     assert last.action == state.execution.action and last.at == state.execution.executed_at
+
+
+async def test_a_save_says_what_the_row_held_before(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    created = (await store.get_recommendation(recommendation_id)).created_at
+    pending = make.state(recommendation_id, campaign_id, seq=1)
+    approved = make.state(
+        recommendation_id, campaign_id, RecommendationStatus.approved, decided=True, seq=2
+    )
+
+    first = await store.sync_state(pending)
+    retried = await store.sync_state(pending)  # the activity retried: nothing moved this time
+    second = await store.sync_state(approved)
+
+    assert first.written and first.previous is not None
+    assert (first.previous.status, first.previous.revision) == (RecommendationStatus.analyzing, 0)
+    assert first.previous.created_at == created
+    assert retried.written and retried.previous.status is RecommendationStatus.pending_review
+    assert second.previous.status is RecommendationStatus.pending_review
+
+
+async def test_a_run_without_a_row_has_no_previous_status(store: Store, make: Factory) -> None:
+    campaign_id = make.campaign_id()  # started from the Temporal CLI: no API row
+    saved = await store.sync_state(make.state(make.recommendation_id(campaign_id), campaign_id))
+
+    assert saved.written and saved.previous is None
+
+
+async def test_an_older_save_changes_nothing_and_says_so(store: Store, make: Factory) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    pending = make.state(recommendation_id, campaign_id, seq=1)
+    executed = make.state(
+        recommendation_id, campaign_id, RecommendationStatus.executed, executed=True, seq=3
+    )
+    await store.sync_state(pending)
+    await store.sync_state(executed)
+
+    stale = await store.sync_state(pending)  # a delayed retry of the earlier save lands last
+
+    assert not stale.written
+    assert stale.previous.status is RecommendationStatus.executed
+    record = await store.get_recommendation(recommendation_id)
+    assert record.status is RecommendationStatus.executed and record.state == executed

@@ -57,6 +57,8 @@ from domain.recommendation import (
     Signal,
     SignalAnalysis,
 )
+from domain.transitions import StoredStatus
+from store.records import StateSave
 from workflows import activity_names as names
 
 FIXED_NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
@@ -409,15 +411,31 @@ class MemoryStore:
         self.states: list[LifecycleState] = []
         self.audit: list[AuditEvent] = []
         self.campaigns: dict[str, CampaignMetrics] = {}
+        self.created: dict[str, datetime] = {}
 
     async def upsert_campaign(self, metrics: CampaignMetrics) -> None:
         self.campaigns[metrics.campaign_id] = metrics
 
-    async def sync_state(self, state: LifecycleState) -> None:
+    async def sync_state(self, state: LifecycleState) -> StateSave:
+        """Store.sync_state's contract: monotonic by seq, and says what the run had before."""
+        mine = [s for s in self.states if s.recommendation_id == state.recommendation_id]
+        created = self.created.setdefault(state.recommendation_id, datetime.now(UTC))
+        previous = (
+            StoredStatus(status=mine[-1].status, revision=mine[-1].revision, created_at=created)
+            if mine
+            else None
+        )
+        if mine and state.seq < mine[-1].seq:
+            return StateSave(written=False, previous=previous)
         self.states.append(state)
+        return StateSave(written=True, previous=previous)
 
-    async def append_audit(self, event: AuditEvent) -> None:
+    async def append_audit(self, event: AuditEvent) -> bool:
+        """Store.append_audit's contract: a repeated event is not appended again."""
+        if event in self.audit:
+            return False
         self.audit.append(event)
+        return True
 
     async def last_change(self, campaign_id: str) -> LastChange | None:
         applied = [

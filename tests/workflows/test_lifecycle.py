@@ -24,6 +24,7 @@ from domain.lifecycle import (
 )
 from domain.recommendation import ActionParameters, ActionType, Recommendation, SignalAnalysis
 from domain.thresholds import AutoApprovalPolicy
+from domain.transitions import run_end
 from tests.workflows.doubles import (
     Doubles,
     FakeAdPlatform,
@@ -396,6 +397,8 @@ async def test_cancelled_run_is_recorded_as_failed(env: WorkflowEnvironment) -> 
     assert last.status is RecommendationStatus.failed
     assert last.error.startswith("Cancelled while: Waiting for review of revision 1")
     assert scenario.store.events() == ["failed"]
+    # Operators' metrics tell a cancellation from a failure (RecommendationRunsFailing).
+    assert run_end(last) == "cancelled"
 
 
 class StuckReasoner(ScriptedReasoner):
