@@ -255,6 +255,7 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
         confidence_reasoning=confidence_reasoning,
         generated_at=now,
         model=MODEL_NAME,
+        budget_allocation=draft.allocation,
     )
     # Degraded for partial context with the same wording whoever reasoned (rules or LLM).
     return flag_partial_context(recommendation, step.context)
