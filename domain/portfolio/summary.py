@@ -29,20 +29,21 @@ class SummaryCheck(BaseModel):
 
 
 class SummaryDraft(BaseModel):
-    """One attempt of the LLM summary activity."""
+    """One attempt of the LLM summary activity, already checked against the review."""
 
     text: str
+    invented: list[str] = Field(default_factory=list, description="numbers not in the review")
     model: str = ""
     cost_usd: float = 0.0
-    calls: int = 0
 
 
 class SummaryRequest(BaseModel):
-    report: PortfolioReport
+    review_id: str
     attempt: int = 1
     rejected: list[str] = Field(
         default_factory=list, description="numbers the previous attempt invented"
     )
+    previous: str = Field(default="", description="the previous attempt, when it was rejected")
 
 
 def numbers_in(text: str) -> Iterator[tuple[str, float, int, float]]:
