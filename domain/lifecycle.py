@@ -98,6 +98,9 @@ class AnalyzeInput(BaseModel):
     campaign_id: str
     requested_by: str = "api"
     policy: LifecyclePolicy = Field(default_factory=LifecyclePolicy)
+    # A first draft proposed by a portfolio review (domain.portfolio): the run collects and
+    # analyses the context as usual, then critiques this draft instead of generating one.
+    proposal: Recommendation | None = None
 
 
 class Decision(BaseModel):

@@ -30,9 +30,9 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+
+# scipy and statsmodels are imported where they are used: the experiment models travel through
+# the API, the store and the platform adapters, which never run a test.
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
@@ -143,6 +143,8 @@ def two_proportion_ztest(
     pooled = (variant.conversions + control.conversions) / (variant.samples + control.samples)
     if pooled in (0.0, 1.0):
         return None
+    from statsmodels.stats.proportion import proportions_ztest
+
     z, p = proportions_ztest(
         [variant.conversions, control.conversions], [variant.samples, control.samples]
     )
@@ -155,6 +157,8 @@ def sample_ratio_p_value(experiment: Experiment) -> float | None:
     total = experiment.control.samples + experiment.variant.samples
     if share is None or total == 0:
         return None
+    from scipy import stats
+
     observed = [experiment.control.samples, experiment.variant.samples]
     expected = [total * (1 - share), total * share]
     return float(stats.chisquare(observed, f_exp=expected).pvalue)
@@ -168,6 +172,8 @@ def lift_interval(
         return None  # the log of a zero rate: no interval
     if variant.conversions == variant.samples and control.conversions == control.samples:
         return None
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = confint_proportions_2indep(
@@ -187,6 +193,8 @@ def lift_interval(
 def adjust_p_values(p_values: Sequence[float], alpha: float, method: Correction) -> list[float]:
     if not p_values:
         return []
+    from statsmodels.stats.multitest import multipletests
+
     _, adjusted, _, _ = multipletests(list(p_values), alpha=alpha, method=method)
     return [float(p) for p in adjusted]
 
