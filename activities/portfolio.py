@@ -113,16 +113,8 @@ class PortfolioActivities:
                 versions=versions(),
             )
         )
-        charts = render_charts(report)
-        report = report.model_copy(update={"charts": _chart_refs(charts)})
         status = ReviewStatus.summarizing if summary_wanted else ReviewStatus.completed
-        await self._store.portfolio.save_report(
-            request.review_id,
-            report.model_dump(mode="json"),
-            render_markdown(report, CHART_URL),
-            charts,
-            status=status,
-        )
+        charts = await publish(self._store, report, status)
         activity.logger.info(
             "Portfolio review %s: %d campaigns, %d recommendations",
             request.review_id,
@@ -234,8 +226,21 @@ class PortfolioActivities:
         return PortfolioReport.model_validate(record.report)
 
 
-def _chart_refs(charts: dict[str, tuple[str, bytes]]) -> list[ChartRef]:
-    return [ChartRef(name=name, title=title) for name, (title, _) in charts.items()]
+async def publish(
+    store: Store, report: PortfolioReport, status: str = ReviewStatus.completed
+) -> dict[str, tuple[str, bytes]]:
+    """Render the charts and the markdown and store them with the report."""
+    charts = render_charts(report)
+    refs = [ChartRef(name=name, title=title) for name, (title, _) in charts.items()]
+    report = report.model_copy(update={"charts": refs})
+    await store.portfolio.save_report(
+        report.review_id,
+        report.model_dump(mode="json"),
+        render_markdown(report, CHART_URL),
+        charts,
+        status=status,
+    )
+    return charts
 
 
 def versions() -> dict[str, str]:
