@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -241,6 +241,20 @@ class PortfolioService:
         campaign_id = item.lifecycle.campaign_id
         recommendation_id = lifecycle_recommendation_id(review_id, number, campaign_id)
         existing = await self.store.get_recommendation(recommendation_id)
+        if existing is None and item.lifecycle.proposal is None:
+            # "Analyse the campaign": an analysis already waiting for review answers it.
+            since = datetime.now(UTC) - timedelta(hours=self.settings.dedup_window_hours)
+            existing = await self.store.find_pending(campaign_id, since)
+        if existing is not None and existing.recommendation_id != recommendation_id:
+            return LifecycleStarted(
+                review_id=review_id,
+                number=number,
+                recommendation_id=existing.recommendation_id,
+                campaign_id=campaign_id,
+                status=existing.status,
+                proposal=False,
+                deduplicated=True,
+            )
         row = existing or await self.store.create_recommendation(
             recommendation_id, campaign_id, requested_by=principal.name
         )

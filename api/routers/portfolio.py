@@ -169,7 +169,8 @@ async def review_chart(
         "is the review's proposal (or, for 'Analyse the campaign', the run's own analysis), "
         "then critique, guardrails, review, execution and the 3-day outcome as for any "
         "recommendation. Sending the same recommendation again answers the same run "
-        "(`deduplicated`). **409** `not_actionable` for recommendations a person carries out "
+        "(`deduplicated`), and so does an 'Analyse the campaign' for a campaign that already "
+        "has an analysis waiting for review. **409** `not_actionable` for recommendations a person carries out "
         "(experiment calls, budget moves between campaigns), `not_ready` while the review "
         "runs. Roles: client, reviewer, admin."
     ),

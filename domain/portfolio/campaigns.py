@@ -195,6 +195,19 @@ def risk_signals(
         )
     for source, why in snapshot.problems.items():
         add("data_gap", Severity.info, f"{source} unavailable: {why}")
+    if snapshot.status.lower() == "paused":
+        # What it spent before the pause is history, not a risk to act on any more.
+        found = [
+            r.model_copy(
+                update={
+                    "severity": Severity.info,
+                    "detail": r.detail + " (the campaign is paused now)",
+                }
+            )
+            if r.kind in ("zero_conversions", "tracking_gap", "spend_spike")
+            else r
+            for r in found
+        ]
     return found
 
 

@@ -305,8 +305,10 @@ def roi_ledger(
 
 
 def measured_savings(records: AgentRecords) -> tuple[float | None, int]:
-    """What the measured CPA outcomes saved: the after window's conversions bought at the
-    before CPA minus at the after CPA (negative when CPA rose). None without such outcomes."""
+    """What the measured CPA outcomes saved: the after window's conversions bought at the CPA
+    expected without the action minus at the CPA measured (negative when CPA rose). The
+    expected CPA is the outcome's ``before_value``: the no-action forecast when the outcome was
+    judged against one, else the CPA before. None without such outcomes."""
     total, counted = 0.0, 0
     for run in records.runs:
         o = run.outcome

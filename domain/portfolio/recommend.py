@@ -83,7 +83,8 @@ def recommendations(
             paused.add(risk.campaign_id)
             drafts.append(_pause(by_id[risk.campaign_id], risk, review_id, as_of, policy))
     for analysis in campaigns:
-        if analysis.band is Band.below and analysis.campaign_id not in paused:
+        active = analysis.status.lower() != "paused"
+        if analysis.band is Band.below and analysis.campaign_id not in paused and active:
             drafts.append(_below_target(analysis, policy))
     drafts.extend(_experiment(e) for e in experiments if _is_called(e))
     if budget is not None and budget.move is not None:

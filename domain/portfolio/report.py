@@ -27,7 +27,12 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def _money(value: float | None) -> str:
-    return "–" if value is None else f"${value:,.2f}"
+    return "–" if value is None else money(value)
+
+
+def money(value: float) -> str:
+    """$1,234.50 and -$1,234.50 (the sign before the currency)."""
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def _pct(value: float | None, digits: int = 1) -> str:
@@ -274,8 +279,10 @@ def _roi(report: PortfolioReport) -> list[str]:
         _table(["line", "amount"], rows),
         "",
         "Net = estimated value − media spend − agent cost; net ROI = net / total cost. "
-        "Measured savings: each measured CPA outcome's after-window conversions × (CPA before − "
-        "CPA after); agent ROI = (savings − agent cost) / agent cost.",
+        "Measured savings: each measured CPA outcome's after-window conversions × (the CPA "
+        "expected without the action − the CPA measured after it), the expected CPA being the "
+        "no-action forecast when the outcome has one, else the CPA before; negative when CPA "
+        "rose. Agent ROI = (savings − agent cost) / agent cost.",
         "",
     ]
 

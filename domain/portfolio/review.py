@@ -22,6 +22,7 @@ from domain.portfolio.model import (
     Severity,
 )
 from domain.portfolio.recommend import recommendations
+from domain.portfolio.report import money
 
 
 class ReviewInput(BaseModel):
@@ -170,7 +171,7 @@ def headline(report: PortfolioReport) -> list[HeadlineRow]:
                 f"${roi.agent_cost:,.2f} (LLM ${roi.llm_cost_usd:,.2f}, reviews "
                 f"${roi.human_review_cost:,.2f}); savings "
                 + (
-                    f"${roi.measured_savings:,.2f} from {roi.outcomes_counted} outcome(s)"
+                    f"{money(roi.measured_savings)} from {roi.outcomes_counted} outcome(s)"
                     if roi.measured_savings is not None
                     else "not measured yet"
                 )

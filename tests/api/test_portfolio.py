@@ -207,3 +207,36 @@ async def test_one_call_sends_a_recommendation_into_the_lifecycle(http, complete
     assert drafts[0].startswith("Campaign Pause")
     assert body["revision"] == len(drafts) >= 2
     assert body["recommendation"]["model"] == "rules"
+
+
+async def test_analyse_the_campaign_reuses_an_analysis_waiting_for_review(http, store) -> None:
+    campaign = f"camp_{uuid.uuid4().hex[:8]}"
+    now = datetime.now(UTC)
+    review_id = f"portfolio-review-api-{uuid.uuid4().hex[:8]}"
+    report = review_portfolio(
+        ReviewInput(
+            review_id=review_id,
+            as_of=now,
+            seed=5,
+            policy=PortfolioPolicy(account_target_cpa=20),  # CPA 30: 67 % of target, below
+            platform=PlatformData(
+                platform="test", window_days=7, campaigns=[snapshot(campaign, 900.0, 30.0)]
+            ),
+            records=AgentRecords(since=now - timedelta(days=7), until=now),
+        )
+    )
+    await publish(store, report)
+    (item,) = [r for r in report.recommendations if r.action == "Analyse the campaign"]
+    analysis = (
+        await http.post(
+            "/api/v1/recommendations/analyze", json={"campaign_id": campaign}, headers=CLIENT
+        )
+    ).json()
+
+    sent = await http.post(
+        f"{REVIEWS}/{review_id}/recommendations/{item.number}/lifecycle", headers=CLIENT
+    )
+
+    assert sent.status_code == 202
+    assert sent.json()["recommendation_id"] == analysis["recommendation_id"]
+    assert sent.json()["deduplicated"] is True and sent.json()["proposal"] is False

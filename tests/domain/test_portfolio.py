@@ -398,3 +398,22 @@ def test_segment_budgets_feed_a_lifecycle_proposal() -> None:
     }
     assert proposal.budget_allocation.move.p_better > 0.99
     assert "Proposed by portfolio review pf-2, recommendation 1." in proposal.reasoning
+
+
+def test_a_paused_campaign_is_history_not_a_risk_to_act_on() -> None:
+    paused = snapshot("cmp-p", 900.0, 0.0, clicks=400).model_copy(update={"status": "paused"})
+    risks = risk_signals(paused, PortfolioPolicy(), END + timedelta(1))
+    report = review_portfolio(
+        ReviewInput(
+            review_id="pf-3",
+            as_of=NOW,
+            seed=1,
+            policy=PortfolioPolicy(account_target_cpa=20),
+            platform=PlatformData(platform="test", window_days=7, campaigns=[paused]),
+            records=AgentRecords(since=NOW, until=NOW),
+        )
+    )
+
+    assert [(r.kind, r.severity.value) for r in risks] == [("zero_conversions", "info")]
+    assert risks[0].detail.endswith("(the campaign is paused now)")
+    assert report.recommendations == []  # neither a pause nor an analysis of it
