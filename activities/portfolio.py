@@ -24,6 +24,7 @@ import yaml
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.heartbeat import Heartbeat, heartbeating
 from activities.platform_errors import to_application_error
 from activities.portfolio_charts import render_charts
 from domain.budget import MODEL as OPTIMISER_MODEL
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 30
+HEARTBEAT_SECONDS = 10.0
 # Campaigns read at once: bounded so a large account does not flood the platform.
 CONCURRENT_CAMPAIGNS = 8
 SUMMARY_PROMPT = "portfolio_summary"
@@ -77,6 +79,7 @@ class PortfolioActivities:
         self._store = store
         self._settings = settings
         self._writer = summary_writer
+        self._computing = asyncio.Semaphore(1)
 
     @activity.defn(name=names.SAVE_PORTFOLIO_STATUS)
     async def save_portfolio_status(self, update: StatusUpdate) -> None:
@@ -96,14 +99,14 @@ class PortfolioActivities:
             if request.include_summary is None
             else request.include_summary
         )
-        platform = await self.collect_platform(policy.window_days)
-        records = await self._store.portfolio.agent_records(
-            since=request.as_of - timedelta(days=policy.window_days),
-            until=request.as_of,
-            campaign_ids=[c.campaign_id for c in platform.campaigns],
-        )
-        report = review_portfolio(
-            ReviewInput(
+        async with heartbeating(HEARTBEAT_SECONDS) as heartbeat:
+            platform = await self.collect_platform(policy.window_days, heartbeat)
+            records = await self._store.portfolio.agent_records(
+                since=request.as_of - timedelta(days=policy.window_days),
+                until=request.as_of,
+                campaign_ids=[c.campaign_id for c in platform.campaigns],
+            )
+            review = ReviewInput(
                 review_id=request.review_id,
                 as_of=request.as_of,
                 seed=request.seed,
@@ -112,9 +115,14 @@ class PortfolioActivities:
                 records=records,
                 versions=versions(),
             )
-        )
-        status = ReviewStatus.summarizing if summary_wanted else ReviewStatus.completed
-        charts = await publish(self._store, report, status)
+            # The statistics, the sampling and the charts are CPU work: off the event loop (the
+            # worker's workflows and other activities keep running), one review at a time.
+            async with self._computing:
+                heartbeat.record("analysing")
+                report = await asyncio.to_thread(review_portfolio, review)
+                heartbeat.record("rendering and storing the report")
+                status = ReviewStatus.summarizing if summary_wanted else ReviewStatus.completed
+                charts = await publish(self._store, report, status)
         activity.logger.info(
             "Portfolio review %s: %d campaigns, %d recommendations",
             request.review_id,
@@ -129,7 +137,9 @@ class PortfolioActivities:
             summary_wanted=summary_wanted,
         )
 
-    async def collect_platform(self, window_days: int) -> PlatformData:
+    async def collect_platform(
+        self, window_days: int, heartbeat: Heartbeat | None = None
+    ) -> PlatformData:
         """Every campaign of the account; a listing failure fails the attempt (retried)."""
         try:
             summaries = await self._platform.list_campaigns()
@@ -143,7 +153,8 @@ class PortfolioActivities:
             async with limit:
                 snapshot = await self._campaign(summary, window_days)
             done += 1
-            activity.heartbeat(f"{done}/{len(summaries)} campaigns read")
+            if heartbeat is not None:
+                heartbeat.record(f"{done}/{len(summaries)} campaigns read")
             return snapshot
 
         campaigns = await asyncio.gather(*(read(s) for s in summaries))
@@ -204,7 +215,7 @@ class PortfolioActivities:
             )
         report = await self._report(request.review_id)
         text, model, cost = await self._writer.write(report, request.rejected, request.previous)
-        check = check_summary(text, report)
+        check = await asyncio.to_thread(check_summary, text, report)
         return SummaryDraft(text=text, invented=check.invented, model=model, cost_usd=cost)
 
     @activity.defn(name=names.ATTACH_PORTFOLIO_SUMMARY)
@@ -213,10 +224,9 @@ class PortfolioActivities:
         report = report.model_copy(
             update={"executive_summary": attachment.text, "summary_note": attachment.note}
         )
+        markdown = await asyncio.to_thread(render_markdown, report, CHART_URL)
         await self._store.portfolio.update_report(
-            attachment.review_id,
-            report.model_dump(mode="json"),
-            render_markdown(report, CHART_URL),
+            attachment.review_id, report.model_dump(mode="json"), markdown
         )
 
     async def _report(self, review_id: str) -> PortfolioReport:
@@ -230,15 +240,12 @@ async def publish(
     store: Store, report: PortfolioReport, status: str = ReviewStatus.completed
 ) -> dict[str, tuple[str, bytes]]:
     """Render the charts and the markdown and store them with the report."""
-    charts = render_charts(report)
+    charts = await asyncio.to_thread(render_charts, report)
     refs = [ChartRef(name=name, title=title) for name, (title, _) in charts.items()]
     report = report.model_copy(update={"charts": refs})
+    markdown = await asyncio.to_thread(render_markdown, report, CHART_URL)
     await store.portfolio.save_report(
-        report.review_id,
-        report.model_dump(mode="json"),
-        render_markdown(report, CHART_URL),
-        charts,
-        status=status,
+        report.review_id, report.model_dump(mode="json"), markdown, charts, status=status
     )
     return charts
 

@@ -18,13 +18,21 @@ _STATUS_COLOURS = {
 _DECISION_COLOURS = {"scale_variant": "#1b7f3b", "stop": "#d64545", "continue": "#8a8a8a"}
 
 
+class _Figures:
+    """``plt.subplots`` without pyplot's global state: each chart is its own Figure on its own
+    Agg canvas, so charts can be drawn in worker threads."""
+
+    @staticmethod
+    def subplots(figsize: tuple[float, float]):
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=figsize)
+        return figure, figure.subplots()
+
+
 def render_charts(report: PortfolioReport) -> dict[str, tuple[str, bytes]]:
     """name -> (title, PNG) for the charts the report has data for."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only
-    import matplotlib.pyplot as plt
-
+    plt = _Figures()
     drawers: dict[str, Callable] = {
         "spend_value": _spend_value,
         "experiment_lift": _experiment_lift,
@@ -37,7 +45,6 @@ def render_charts(report: PortfolioReport) -> dict[str, tuple[str, bytes]]:
             continue
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-        plt.close(figure)
         charts[name] = (CHARTS[name], buffer.getvalue())
     return charts
 

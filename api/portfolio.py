@@ -8,9 +8,9 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -21,7 +21,7 @@ from api.schemas import CampaignId
 from domain.lifecycle import AnalyzeInput, RecommendationStatus
 from domain.portfolio.experiments import Experiment
 from domain.portfolio.imports import ImportResult, RowProblem, parse_csv, validate_rows
-from domain.portfolio.model import CampaignTarget, PortfolioPolicy, PortfolioReport
+from domain.portfolio.model import CampaignTarget, PortfolioPolicy, PortfolioReport, TargetKpi
 from domain.portfolio.runs import PortfolioReviewInput
 from settings import Settings
 from store.portfolio import PortfolioReviewRecord, ReviewStatus
@@ -31,9 +31,38 @@ from workflows import messages
 log = logging.getLogger("api.portfolio")
 
 MAX_TARGETS = 500
+# A review still running after this long is taken to have died: a new one may start.
+RUNNING_FOR_AT_MOST = timedelta(hours=3)
 
 
 # ----------------------------------------------------------------------------- schemas
+
+
+def _json_number(value: object) -> object:
+    """A JSON number: "30" and true are not (Pydantic's lax mode would take both)."""
+    if isinstance(value, str | bool):
+        raise ValueError("must be a JSON number, not a string or a boolean")
+    return value
+
+
+Money = Annotated[float, Field(gt=0, le=1e6), BeforeValidator(_json_number)]
+Ratio = Annotated[float, Field(gt=0, le=1e3), BeforeValidator(_json_number)]
+Target = Annotated[float, Field(gt=0, le=1e9), BeforeValidator(_json_number)]
+
+
+class CampaignTargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_id: CampaignId
+    kpi: TargetKpi = TargetKpi.cpa
+    target: Target
+
+
+class CampaignValueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_id: CampaignId
+    value_per_conversion: Money
 
 
 class ReviewRequest(BaseModel):
@@ -46,30 +75,39 @@ class ReviewRequest(BaseModel):
         },
     )
 
-    window_days: int | None = Field(default=None, ge=1, le=30, description="reported days")
-    include_summary: bool | None = Field(
+    window_days: Annotated[int | None, BeforeValidator(_json_number)] = Field(
+        default=None, ge=1, le=30, description="reported days"
+    )
+    include_summary: StrictBool | None = Field(
         default=None, description="write the LLM executive summary (default PORTFOLIO_SUMMARY)"
     )
-    value_per_conversion: float | None = Field(default=None, gt=0, le=1e6)
-    account_target_cpa: float | None = Field(default=None, gt=0, le=1e6)
-    target_roas: float | None = Field(default=None, gt=0, le=1e3)
-    campaign_targets: dict[CampaignId, CampaignTarget] = Field(
-        default_factory=dict, max_length=MAX_TARGETS, description="campaign -> KPI and target"
+    value_per_conversion: Money | None = None
+    account_target_cpa: Money | None = None
+    target_roas: Ratio | None = None
+    campaign_targets: list[CampaignTargetIn] = Field(
+        default_factory=list, max_length=MAX_TARGETS, description="a campaign's own KPI target"
     )
-    campaign_values: dict[CampaignId, float] = Field(
-        default_factory=dict, max_length=MAX_TARGETS, description="campaign -> $ per conversion"
+    campaign_values: list[CampaignValueIn] = Field(
+        default_factory=list, max_length=MAX_TARGETS, description="a campaign's conversion value"
     )
 
     def policy(self, configured: PortfolioPolicy) -> PortfolioPolicy:
         changes: dict[str, Any] = {
             k: v
-            for k, v in self.model_dump(exclude={"include_summary"}).items()
-            if v is not None and v != {}
+            for k, v in self.model_dump(
+                exclude={"include_summary", "campaign_targets", "campaign_values"}
+            ).items()
+            if v is not None
         }
-        if "campaign_values" in changes and any(
-            v <= 0 for v in changes["campaign_values"].values()
-        ):
-            raise ApiError(422, "validation_error", "campaign_values must be positive")
+        if self.campaign_targets:
+            changes["campaign_targets"] = {
+                t.campaign_id: CampaignTarget(kpi=t.kpi, target=t.target)
+                for t in self.campaign_targets
+            }
+        if self.campaign_values:
+            changes["campaign_values"] = {
+                v.campaign_id: v.value_per_conversion for v in self.campaign_values
+            }
         return PortfolioPolicy.model_validate(configured.model_dump() | changes)
 
 
@@ -156,6 +194,17 @@ class PortfolioService:
         self.client = client
 
     async def start(self, body: ReviewRequest, principal: Principal) -> ReviewStarted:
+        """One review of the account at a time: a second while one runs is refused (409), so
+        a burst of requests cannot pile reviews onto the worker and the ad platform."""
+        running = await self.store.portfolio.running_since(datetime.now(UTC) - RUNNING_FOR_AT_MOST)
+        if running is not None:
+            raise ApiError(
+                409,
+                "review_running",
+                f"portfolio review {running.review_id} ({running.status}, started "
+                f"{running.created_at:%Y-%m-%d %H:%M} UTC) is still running; read it at "
+                f"{review_url(running.review_id)} or start another once it has finished",
+            )
         review_id = new_review_id()
         policy = body.policy(self.settings.portfolio)
         # Row first: readable (running) at once, and a failed start leaves a failed row.

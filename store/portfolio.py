@@ -151,6 +151,21 @@ class PortfolioStore:
             )
             return _review_record(row, list(names))
 
+    async def running_since(self, since: datetime) -> PortfolioReviewRecord | None:
+        """The newest review started at or after ``since`` that has not finished."""
+        query = (
+            select(PortfolioReviewRow)
+            .where(
+                PortfolioReviewRow.status.in_([ReviewStatus.running, ReviewStatus.summarizing]),
+                PortfolioReviewRow.created_at >= since,
+            )
+            .order_by(PortfolioReviewRow.created_at.desc())
+            .limit(1)
+        )
+        async with self._sessions() as session:
+            row = (await session.scalars(query)).first()
+            return _review_record(row, [], brief=True) if row else None
+
     async def chart(self, review_id: str, name: str) -> bytes | None:
         async with self._sessions() as session:
             row = await session.get(PortfolioChartRow, (review_id, name))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
-from fastapi.responses import PlainTextResponse
 
 from api.auth import ANALYZE_ROLES, READ_ROLES, Principal, require_roles
 from api.errors import ApiError, error_responses
@@ -63,10 +62,10 @@ def get_reader(request: Request) -> PortfolioService:
         "Starts a `PortfolioReviewWorkflow` over every campaign of the account, the experiments "
         "and our own records, and answers **202** with the review id; the review is readable "
         "at once (`running`) and `completed` when its report is stored. Every field is an "
-        "optional override of the configured review (`PORTFOLIO__*`). Roles: client, reviewer, "
-        "admin."
+        "optional override of the configured review (`PORTFOLIO__*`). One review runs at a "
+        "time: **409** `review_running` names the one running. Roles: client, reviewer, admin."
     ),
-    responses=error_responses(400, 401, 403, 413, 422, 429, 503),
+    responses=error_responses(400, 401, 403, 409, 413, 422, 429, 503),
 )
 async def start_review(
     response: Response,
@@ -118,7 +117,7 @@ async def get_review(
 
 @router.get(
     "/reviews/{review_id}/report.md",
-    response_class=PlainTextResponse,
+    response_model=None,
     summary="A portfolio review as markdown",
     description="The report a lead reads (its charts are linked relative to it). Roles: any.",
     responses={
@@ -145,7 +144,7 @@ async def review_markdown(
         200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
         **error_responses(401, 404, 422, 429, 503),
     },
-    response_class=Response,
+    response_model=None,
 )
 async def review_chart(
     review_id: ReviewId,
@@ -170,9 +169,9 @@ async def review_chart(
         "then critique, guardrails, review, execution and the 3-day outcome as for any "
         "recommendation. Sending the same recommendation again answers the same run "
         "(`deduplicated`), and so does an 'Analyse the campaign' for a campaign that already "
-        "has an analysis waiting for review. **409** `not_actionable` for recommendations a person carries out "
-        "(experiment calls, budget moves between campaigns), `not_ready` while the review "
-        "runs. Roles: client, reviewer, admin."
+        "has an analysis waiting for review. **409** `not_actionable` for recommendations a "
+        "person carries out (experiment calls, budget moves between campaigns), `not_ready` "
+        "while the review runs. Roles: client, reviewer, admin."
     ),
     responses=error_responses(401, 403, 404, 409, 422, 429, 503),
 )

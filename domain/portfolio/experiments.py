@@ -27,14 +27,32 @@ import warnings
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 # scipy and statsmodels are imported where they are used: the experiment models travel through
 # the API, the store and the platform adapters, which never run a test.
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+
+
+def _number(value: object) -> object:
+    """A JSON number, not a numeric-looking string or a boolean (the import says which)."""
+    if isinstance(value, str | bool):
+        raise ValueError(f"must be a number, not {value!r}")
+    return value
+
+
+def _iso_date(value: object) -> object:
+    if value is None or isinstance(value, date | str):
+        return value
+    raise ValueError(f"must be a date written YYYY-MM-DD, not {value!r}")
+
+
+Count = Annotated[int, Field(ge=0), BeforeValidator(_number)]
+Share = Annotated[float | None, Field(gt=0, lt=1), BeforeValidator(_number)]
+Day = Annotated[date | None, BeforeValidator(_iso_date)]
 
 Correction = Literal["holm", "fdr_bh"]
 CORRECTION_NAMES = {"holm": "Holm (family-wise error rate)", "fdr_bh": "Benjamini-Hochberg (FDR)"}
@@ -42,8 +60,8 @@ CORRECTION_NAMES = {"holm": "Holm (family-wise error rate)", "fdr_bh": "Benjamin
 
 class ExperimentArm(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    samples: int = Field(ge=0, description="units the rate is per (visitors, clicks ...)")
-    conversions: int = Field(ge=0)
+    samples: Count = Field(description="units the rate is per (visitors, clicks ...)")
+    conversions: Count
 
     @model_validator(mode="after")
     def _at_most_one_conversion_per_sample(self) -> ExperimentArm:
@@ -68,11 +86,11 @@ class Experiment(BaseModel):
     metric: str = Field(default="conversion rate", min_length=1, max_length=100)
     control: ExperimentArm
     variant: ExperimentArm
-    planned_variant_share: float | None = Field(
-        default=None, gt=0, lt=1, description="the variant's planned share of samples"
+    planned_variant_share: Share = Field(
+        default=None, description="the variant's planned share of samples (SRM check)"
     )
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day = None
+    end_date: Day = None
     source: str = Field(default="import", max_length=64)
 
     @model_validator(mode="after")

@@ -131,14 +131,23 @@ def _csv_row(cells: dict[str, str]) -> dict[str, Any]:
         if k in ("experiment_id", "name", "campaign_id", "metric", "start_date", "end_date") and v
     }
     if cells.get("planned_variant_share"):
-        row["planned_variant_share"] = cells["planned_variant_share"]
+        row["planned_variant_share"] = _cell_number(cells["planned_variant_share"])
     for arm in ("control", "variant"):
         row[arm] = {
             "name": cells.get(f"{arm}_name") or arm,
-            "samples": cells.get(f"{arm}_samples", ""),
-            "conversions": cells.get(f"{arm}_conversions", ""),
+            "samples": _cell_number(cells.get(f"{arm}_samples", "")),
+            "conversions": _cell_number(cells.get(f"{arm}_conversions", "")),
         }
     return row
+
+
+def _cell_number(cell: str) -> object:
+    """A CSV cell as a number; a cell that is not one stays text for the model to refuse."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return cell
+    return int(value) if value.is_integer() else value
 
 
 def _messages(err: ValidationError) -> list[str]:

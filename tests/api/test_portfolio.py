@@ -99,11 +99,30 @@ async def test_a_csv_import(http) -> None:
     assert odd.status_code == 415
 
 
-async def test_starting_a_review_answers_at_once_and_it_is_readable(http, temporal_client) -> None:
-    response = await http.post(REVIEWS, json={"window_days": 7}, headers=CLIENT)
+async def test_starting_a_review_answers_at_once_and_it_is_readable(
+    http, store, temporal_client
+) -> None:
+    response = await http.post(
+        REVIEWS,
+        json={
+            "window_days": 7,
+            "campaign_targets": [{"campaign_id": "camp_x", "kpi": "cpa", "target": 25}],
+            "campaign_values": [{"campaign_id": "camp_x", "value_per_conversion": 40}],
+        },
+        headers=CLIENT,
+    )
     assert response.status_code == 202, response.text
     review_id = response.json()["review_id"]
     assert response.headers["location"] == f"{REVIEWS}/{review_id}"
+    second = await http.post(REVIEWS, json={}, headers=CLIENT)
+    assert second.status_code == 409 and second.json()["error"]["code"] == "review_running"
+    assert review_id in second.json()["error"]["message"]
+    started = await temporal_client.get_workflow_handle(review_id).describe()
+    inp = (await temporal_client.get_workflow_handle(review_id).fetch_history()).events[0]
+    assert started.workflow_type == "PortfolioReviewWorkflow"
+    assert b'"camp_x":{"kpi":"cpa","target":25.0}' in (
+        inp.workflow_execution_started_event_attributes.input.payloads[0].data
+    )
 
     body = (await http.get(f"{REVIEWS}/{review_id}", headers=CLIENT)).json()
     assert body["status"] == "running" and body["requested_by"] == "dashboard"
@@ -114,6 +133,7 @@ async def test_starting_a_review_answers_at_once_and_it_is_readable(http, tempor
     assert markdown.status_code == 409
     # The workflow was started (this test worker does not run reviews): stop it.
     await temporal_client.get_workflow_handle(review_id).terminate("test done")
+    await store.portfolio.save_status(review_id, "failed", error="terminated by the test")
 
 
 async def test_unknown_reviews_and_bad_bodies(http) -> None:

@@ -1,4 +1,5 @@
-"""The portfolio review's recorded histories replay against today's code (tests/replay/portfolio.py)."""
+"""The portfolio review's recorded histories replay against today's code
+(recorded by tests/replay/portfolio.py)."""
 
 from __future__ import annotations
 
