@@ -417,3 +417,45 @@ def test_a_paused_campaign_is_history_not_a_risk_to_act_on() -> None:
     assert [(r.kind, r.severity.value) for r in risks] == [("zero_conversions", "info")]
     assert risks[0].detail.endswith("(the campaign is paused now)")
     assert report.recommendations == []  # neither a pause nor an analysis of it
+
+
+def test_measured_reallocation_outcomes_are_delayed_rewards_for_the_campaign_arms() -> None:
+    start = END - timedelta(days=6)
+
+    def outcome(campaign_id: str, ended: date, spend: float, conversions: float) -> OutcomeRecord:
+        return OutcomeRecord(
+            recommendation_id=f"rec-{campaign_id}-{ended}",
+            campaign_id=campaign_id,
+            action="Budget Reallocation",
+            metric="cpa",
+            success=True,
+            after_spend=spend,
+            after_conversions=conversions,
+            after_period_end=ended,
+            measured_at=NOW,
+        )
+
+    records = AgentRecords(
+        since=NOW - timedelta(days=7),
+        until=NOW,
+        reallocation_outcomes=[
+            outcome("cmp-a", start - timedelta(days=1), 300.0, 30.0),  # before the window: used
+            outcome("cmp-a", start + timedelta(days=2), 900.0, 90.0),  # inside it: counted twice
+            outcome("cmp-z", start - timedelta(days=3), 100.0, 1.0),  # no such campaign now
+        ],
+    )
+    platform = PlatformData(
+        platform="test",
+        window_days=7,
+        campaigns=[snapshot("cmp-a", 700.0, 35.0), snapshot("cmp-b", 700.0, 30.0)],
+    )
+    report = review_portfolio(
+        ReviewInput(review_id="pf-4", as_of=NOW, seed=2, platform=platform, records=records)
+    )
+
+    arm = report.budget.arm("cmp-a")
+    assert (arm.evidence_spend, arm.evidence_conversions) == (300.0, 30.0)
+    assert report.budget.arm("cmp-b").evidence_spend == 0.0
+    # Its posterior: Gamma(1 + 35 + 30, 1 / pooled + 700 + 300), the weak prior at the pooled
+    # rate of everything seen, evidence included: (35 + 30 + 30) / (700 + 700 + 300).
+    assert arm.rate_mean == pytest.approx(66 / (1700 / 95 + 1000))
