@@ -78,12 +78,20 @@ def _spend_value(plt, report: PortfolioReport):
     return figure
 
 
+# The lift axis, in %: an interval wider than this (a handful of samples) is cut at the edge.
+_LIFT_AXIS = (-100.0, 200.0)
+
+
 def _experiment_lift(plt, report: PortfolioReport):
-    shown = [e for e in report.experiments.evaluations if e.lift is not None]
+    # Experiments still short of the minimum sample have intervals too wide to read.
+    shown = [e for e in report.experiments.evaluations if e.lift is not None and e.enough_samples]
     if not shown:
         return None
     figure, axis = plt.subplots(figsize=(8, 0.6 * len(shown) + 1.4))
     threshold = report.experiments.policy.lift_threshold * 100
+    edges = [x for e in shown for x in (e.lift_ci_low, e.lift_ci_high, e.lift) if x is not None]
+    low_edge = max(_LIFT_AXIS[0], min(-2 * threshold, *(100 * x for x in edges)) - 5)
+    high_edge = min(_LIFT_AXIS[1], max(2 * threshold, *(100 * x for x in edges)) + 5)
     for row, e in enumerate(shown):
         lift = e.lift * 100
         colour = "#8a5cd6" if e.srm else _DECISION_COLOURS.get(e.decision.value, "#8a8a8a")
@@ -102,6 +110,7 @@ def _experiment_lift(plt, report: PortfolioReport):
     axis.set_xlabel("relative lift of the variant, % (95 % CI)")
     axis.set_title(CHARTS["experiment_lift"])
     axis.set_ylim(-0.7, len(shown) - 0.3)
+    axis.set_xlim(low_edge, high_edge)
     axis.legend(loc="lower right")
     axis.grid(axis="x", alpha=0.3)
     return figure

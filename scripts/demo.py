@@ -281,9 +281,12 @@ def portfolio_review(demo: Demo, timeout: float) -> bool:
     for row in report["headline"]:
         status = f"  [{row['status'].replace('_', ' ')}]" if row["status"] else ""
         print(f"  {row['label']:<{width}}  {row['value']}{status}")
-    print(f"\n  {'#':>2} {'priority':<8} {'action':<40} target")
-    for item in report["recommendations"][:8]:
-        print(f"  {item['number']:>2} {item['priority']:<8} {item['action']:<40} {item['target']}")
+    items = report["recommendations"][:8]
+    wide = max((len(item["action"]) for item in items), default=6)
+    print(f"\n  {'#':>2} {'priority':<8} {'action':<{wide}}  target")
+    for item in items:
+        number, priority, action = item["number"], item["priority"], item["action"]
+        print(f"  {number:>2} {priority:<8} {action:<{wide}}  {item['target']}")
     print(
         f"\n  report:   {demo.api.base_url}{url}/report.md  (X-API-Key)\n"
         f"  console:  {demo.api.base_url}/console/portfolio/{quote(started['review_id'])}"

@@ -230,7 +230,7 @@ def _below_target(analysis: CampaignAnalysis, policy: PortfolioPolicy) -> _Draft
         target=analysis.campaign_id,
         rationale=(
             f"{analysis.kpi.value.upper()} {shown} against a target of {target} "
-            f"({attainment:.0%} of target, below {policy.below_ratio:.0%}); target: "
+            f"({attainment:.1%} of target, below {policy.below_ratio:.0%}); target: "
             f"{analysis.target_source}"
         ),
         expected_impact=impact,

@@ -139,7 +139,7 @@ def _campaigns(report: PortfolioReport) -> list[str]:
             c.kpi.value,
             _num(c.target),
             _num(c.actual),
-            _pct(c.attainment, 0),
+            _pct(c.attainment),
             c.band.value,
         )
         for c in report.campaigns
