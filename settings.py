@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.lifecycle import LifecyclePolicy
+from domain.portfolio.model import PortfolioPolicy
 from domain.thresholds import AutoApprovalPolicy, Guardrails, SignalThresholds
 from platforms.config import GoogleAdsConfig, MetaConfig, PlatformName, PlatformsConfig
 
@@ -134,6 +135,15 @@ class Settings(BaseSettings):
     change_cooldown_seconds: float = Field(default=72 * 3600, ge=0)
     max_approval_age_seconds: float = Field(default=24 * 3600, gt=0)
     max_reanalyses: int = Field(default=5, ge=0)
+
+    # Portfolio review (docs/portfolio.md): its thresholds and assumptions (PORTFOLIO__*, e.g.
+    # PORTFOLIO__VALUE_PER_CONVERSION=30, PORTFOLIO__REVIEW_MINUTES=10), whether scheduled
+    # reviews write the LLM executive summary and with which provider (default: an LLM
+    # REASONER's), and the weekly schedule (a cron expression, UTC).
+    portfolio: PortfolioPolicy = Field(default_factory=PortfolioPolicy)
+    portfolio_summary: bool = False
+    portfolio_summary_provider: Literal["openai", "anthropic"] | None = None
+    portfolio_schedule_cron: str = "0 6 * * 1"
 
     # Traces (OpenTelemetry; standard variable names). none: no tracing; console: spans on
     # stdout; otlp: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (base URL, /v1/traces added).

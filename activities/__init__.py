@@ -11,6 +11,7 @@ from activities.changes import CampaignChangeActivities
 from activities.collectors import AdPlatformCollectors
 from activities.execution import ExecutionActivities
 from activities.persistence import PersistenceActivities
+from activities.portfolio import PortfolioActivities, build_summary_writer
 from activities.reasoning import Reasoner, ReasoningActivities, build_reasoner
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def build_activities(
     persistence = PersistenceActivities(store)
     execution = ExecutionActivities(platform, store)
     changes = CampaignChangeActivities(client, store)
+    portfolio = PortfolioActivities(platform, store, settings, build_summary_writer(settings))
     return [
         collectors.collect_campaign,
         collectors.collect_creatives,
@@ -50,4 +52,8 @@ def build_activities(
         execution.execute_action,
         changes.submit_campaign_change,
         changes.last_campaign_change,
+        portfolio.save_portfolio_status,
+        portfolio.run_portfolio_review,
+        portfolio.draft_portfolio_summary,
+        portfolio.attach_portfolio_summary,
     ]

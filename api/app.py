@@ -20,7 +20,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.logs import RequestTelemetryMiddleware
 from api.ratelimit import RateLimiter
-from api.routers import campaigns, ops, recommendations
+from api.routers import campaigns, ops, portfolio, recommendations
 from api.state import Services
 from settings import Settings, get_settings
 from store.repository import Store, open_store
@@ -72,6 +72,7 @@ def create_app(
     app.add_middleware(RequestTelemetryMiddleware)
     app.include_router(recommendations.router)
     app.include_router(campaigns.router)
+    app.include_router(portfolio.router)
     app.include_router(ops.router)
     tracing.instrument_app(app)
     console.install(app, settings)

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from domain.context import CampaignContext
+from domain.context import CampaignContext, CampaignMetrics
 from domain.recommendation import (
     ActionParameters,
     ActionType,
@@ -98,6 +98,9 @@ class AnalyzeInput(BaseModel):
     campaign_id: str
     requested_by: str = "api"
     policy: LifecyclePolicy = Field(default_factory=LifecyclePolicy)
+    # A first draft proposed by a portfolio review (domain.portfolio): the run collects and
+    # analyses the context as usual, then critiques this draft instead of generating one.
+    proposal: Recommendation | None = None
 
 
 class Decision(BaseModel):
@@ -222,6 +225,10 @@ class Outcome(BaseModel):
     verdict: str | None = None
     forecast_value: float | None = None
     p_value: float | None = None
+    # The campaign snapshots compared (the outcome window before and after): kept in the store
+    # (outcomes.before_metrics / after_metrics) and read by the portfolio review.
+    before_metrics: CampaignMetrics | None = None
+    after_metrics: CampaignMetrics | None = None
 
 
 class TraceStep(BaseModel):

@@ -195,7 +195,22 @@ def judge_outcome(
     history: HistoryData | None = None,
 ) -> Outcome:
     """Compare the after-window with the no-action forecast from `history` (its last days are
-    the window `after` covers), or, without history, with the metrics at decision time."""
+    the window `after` covers), or, without history, with the metrics at decision time.
+
+    The two snapshots go with the outcome: the store keeps them, and the portfolio review's
+    budget optimiser reads the after-window's spend and conversions as a delayed reward."""
+    outcome = _judge(recommendation, before, after, now, thresholds, history)
+    return outcome.model_copy(update={"before_metrics": before, "after_metrics": after})
+
+
+def _judge(
+    recommendation: Recommendation,
+    before: CampaignMetrics,
+    after: CampaignMetrics,
+    now: datetime,
+    thresholds: SignalThresholds | None,
+    history: HistoryData | None,
+) -> Outcome:
     if history is not None:
         window = (after.period_end - after.period_start).days + 1
         judged = judge_against_forecast(

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from domain.budget import BudgetAllocation
 from domain.usage import LLMUsage
 
 
@@ -145,6 +146,10 @@ class Recommendation(BaseModel):
         default_factory=list,
         description="how the reviewers' feedback of earlier revisions was taken into account",
     )
+    # A Budget Reallocation drafted by the Thompson-sampling optimiser (domain.budget): the
+    # target allocation, its propensities and the seed, so the decision can be replayed and
+    # allocation policies compared offline. None for every other draft.
+    budget_allocation: BudgetAllocation | None = None
 
     def marked_degraded(self, reasons: list[str]) -> Recommendation:
         """A copy marked degraded, with the new reasons added once each."""

@@ -22,6 +22,7 @@ class Operation(StrEnum):
     recommendation = "recommendation"
     critique = "critique"
     judge = "judge"
+    summary = "summary"  # the portfolio review's executive summary
 
 
 class LLMUsage(BaseModel):

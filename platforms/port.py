@@ -27,6 +27,7 @@ from domain.context import (
     HistoryData,
 )
 from domain.platform import CampaignSettings, CampaignSummary
+from domain.portfolio.experiments import Experiment
 from domain.recommendation import ActionParameters, ActionType
 
 
@@ -93,6 +94,14 @@ class AdPlatform(Protocol):
     ) -> ActionOutcome: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class ExperimentSource(Protocol):
+    """An adapter whose platform lists the account's A/B tests (the simulator does; for the
+    others the portfolio review reads imported experiments only)."""
+
+    async def experiments(self) -> list[Experiment]: ...
 
 
 # ----------------------------------------------------------------------------- request ids

@@ -20,9 +20,10 @@ from domain.context import (
     HistoryData,
 )
 from domain.platform import CampaignSettings, CampaignSummary
+from domain.portfolio.experiments import Experiment
 from domain.recommendation import ActionParameters, ActionType
 from platforms.config import PlatformName, PlatformsConfig
-from platforms.port import ActionOutcome, AdPlatform
+from platforms.port import ActionOutcome, AdPlatform, ExperimentSource
 from platforms.tasks import all_of
 
 
@@ -124,6 +125,12 @@ class PlatformRouter:
     ) -> ActionOutcome:
         adapter = self.platform_for(campaign_id)
         return await adapter.apply(campaign_id, action, parameters, idempotency_key)
+
+    async def experiments(self) -> list[Experiment]:
+        """Every adapter's experiments that has any (an ``ExperimentSource``)."""
+        sources = [a for a in self._adapters.values() if isinstance(a, ExperimentSource)]
+        lists = await all_of(*(source.experiments() for source in sources))
+        return [experiment for found in lists for experiment in found]
 
     async def aclose(self) -> None:
         for adapter in self._adapters.values():

@@ -25,6 +25,7 @@ from domain.context import (
     HistoryData,
 )
 from domain.platform import CampaignSettings, CampaignSummary
+from domain.portfolio.experiments import Experiment
 from domain.recommendation import ActionParameters, ActionType
 from platforms.errors import ErrorKind, PlatformError
 from platforms.port import ActionOutcome
@@ -36,6 +37,7 @@ _AUDIENCE = TypeAdapter(AudienceData)
 _HISTORY = TypeAdapter(HistoryData)
 _SETTINGS = TypeAdapter(CampaignSettings)
 _SUMMARIES = TypeAdapter(list[CampaignSummary])
+_EXPERIMENTS = TypeAdapter(list[Experiment])
 
 # Without these there is nothing to reason about, as opposed to a garbled body.
 _DELIVERY_FIELDS = ("spend", "impressions")
@@ -91,6 +93,10 @@ class SimulatorPlatform:
     async def settings(self, campaign_id: str) -> CampaignSettings:
         body = await self._get(_campaign_path(campaign_id, "settings"))
         return _validate(_SETTINGS, body, f"settings of {campaign_id}")
+
+    async def experiments(self) -> list[Experiment]:
+        """The account's A/B tests (``GET /experiments``)."""
+        return _validate(_EXPERIMENTS, await self._get("/experiments"), "the experiment list")
 
     # ------------------------------------------------------------------------- writes
 

@@ -246,7 +246,52 @@ def run(args: argparse.Namespace) -> int:
         f"  simulator    {args.simulator_url}/campaigns\n"
         "Stop it with: make stop"
     )
-    return 1 if failed else 0
+    reviewed = portfolio_review(demo, args.timeout)
+    return 1 if failed or not reviewed else 0
+
+
+# The demo account's value of a conversion (the simulator keeps the true ones to itself): the
+# portfolio review's ROI ledger states it as an assumption.
+DEMO_VALUE_PER_CONVERSION = 30.0
+
+
+def portfolio_review(demo: Demo, timeout: float) -> bool:
+    """The account's portfolio review through the API; prints its headline table."""
+    print("\nPortfolio review of the simulator's account (POST /api/v1/portfolio/reviews)...")
+    started = demo._call(
+        "POST",
+        "/api/v1/portfolio/reviews",
+        demo.client_headers,
+        json={"value_per_conversion": DEMO_VALUE_PER_CONVERSION},
+    ).json()
+    url = started["url"]
+    deadline = time.monotonic() + timeout
+    body = started
+    while time.monotonic() < deadline:
+        body = demo._call("GET", url, demo.client_headers).json()
+        if body["status"] in ("completed", "failed"):
+            break
+        time.sleep(POLL_SECONDS)
+    if body["status"] != "completed":
+        print(f"  review {started['review_id']}: {body['status']} {body.get('error') or ''}")
+        return False
+    report = body["report"]
+    width = max(len(row["label"]) for row in report["headline"])
+    print(f"\n  {'':<{width}}  value")
+    for row in report["headline"]:
+        status = f"  [{row['status'].replace('_', ' ')}]" if row["status"] else ""
+        print(f"  {row['label']:<{width}}  {row['value']}{status}")
+    items = report["recommendations"][:8]
+    wide = max((len(item["action"]) for item in items), default=6)
+    print(f"\n  {'#':>2} {'priority':<8} {'action':<{wide}}  target")
+    for item in items:
+        number, priority, action = item["number"], item["priority"], item["action"]
+        print(f"  {number:>2} {priority:<8} {action:<{wide}}  {item['target']}")
+    print(
+        f"\n  report:   {demo.api.base_url}{url}/report.md  (X-API-Key)\n"
+        f"  console:  {demo.api.base_url}/console/portfolio/{quote(started['review_id'])}"
+    )
+    return True
 
 
 def keys_by_role(api_keys: str) -> dict[str, str]:

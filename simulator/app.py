@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from simulator.actions import InvalidAction
 from simulator.faults import DEFAULT_TIMEOUT_SECONDS, FaultRegistry, install_fault_injection
 from simulator.figures import FIGURES_FILE, load_figures
-from simulator.routes import admin, campaigns
+from simulator.routes import admin, campaigns, experiments
 from simulator.state import (
     CampaignNotFound,
     IdempotencyConflict,
@@ -63,6 +63,7 @@ def create_app(
     for error, status in ERROR_STATUS.items():
         app.add_exception_handler(error, _error_handler(status))
     app.include_router(campaigns)
+    app.include_router(experiments)
     app.include_router(admin)
 
     @app.get("/health", tags=["admin"])

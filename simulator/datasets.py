@@ -171,6 +171,24 @@ def ab_delivery(rows: list[dict[str, str]], source: str) -> DeliveryLevels:
     )
 
 
+def ab_experiment_counts(rows: list[dict[str, str]], source: str) -> dict[str, int]:
+    """One arm of the public A/B test as counts: purchases per click over the days with
+    delivery (the control's 5.08.2019, spend without any delivery figure, is left out)."""
+    complete = [
+        values
+        for row in rows
+        if (values := _numbers(row, AB_SPEND, AB_IMPRESSIONS, AB_CLICKS, AB_PURCHASES))
+    ]
+    spend, impressions, clicks, purchases = _column_sums(complete, source)
+    return {
+        "days": len(complete),
+        "spend": round(spend),
+        "impressions": round(impressions),
+        "clicks": round(clicks),
+        "purchases": round(purchases),
+    }
+
+
 def ab_engagement_per_click(rows: list[dict[str, str]]) -> float:
     pairs = [values for row in rows if (values := _numbers(row, AB_CLICKS, AB_SEARCHES))]
     clicks = sum(clicks for clicks, _ in pairs)

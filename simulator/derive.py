@@ -31,6 +31,7 @@ from simulator.datasets import (
     DatasetError,
     _read_rows,
     ab_daily_spread,
+    ab_experiment_counts,
     google_revenue_per_cost,
     google_weekday_factors,
     kag_adset_spread,
@@ -86,6 +87,10 @@ def derive_figures(data_dir: Path) -> dict[str, object]:
         },
         "weekday_factors": google_weekday_factors(rows[GOOGLE_FILE]),
         "revenue_per_cost": asdict(google_revenue_per_cost(rows[GOOGLE_FILE])),
+        "ab_experiment": {
+            "control": ab_experiment_counts(rows[AB_CONTROL_FILE], AB_CONTROL_FILE),
+            "test": ab_experiment_counts(rows[AB_TEST_FILE], AB_TEST_FILE),
+        },
     }
     return _rounded(figures)  # type: ignore[return-value]
 
@@ -103,7 +108,9 @@ def build_document(data_dir: Path, today: str) -> dict[str, object]:
                 "(median, sd of the natural log): day to day within each A/B campaign, between "
                 "ad sets of one KAG campaign. Weekday factors: Google Ads clicks per calendar "
                 "day of each weekday over Nov 2024. revenue_per_cost: Google Ads sale amount "
-                "over cost of the rows that converted."
+                "over cost of the rows that converted. ab_experiment: the A/B test's two arms "
+                "as counts over the days with delivery (the portfolio review's public "
+                "experiment)."
             ),
         },
         "figures": derive_figures(data_dir),

@@ -50,6 +50,9 @@ class Figures:
     adset_spread: dict[str, Spread]
     weekday_factors: tuple[float, ...]  # Monday first, mean 1
     revenue_per_cost: Spread
+    # The public A/B test as counts per arm ("control", "test"): days, spend, impressions,
+    # clicks, purchases. Served as a demo experiment (simulator.experiments).
+    ab_experiment: dict[str, dict[str, int]]
     provenance: dict
 
 
@@ -70,6 +73,10 @@ def load_figures(path: Path = FIGURES_FILE) -> Figures:
             adset_spread={k: Spread(**v) for k, v in raw["adset_spread"].items()},
             weekday_factors=tuple(float(raw["weekday_factors"][d]) for d in _WEEKDAYS),
             revenue_per_cost=Spread(**raw["revenue_per_cost"]),
+            ab_experiment={
+                arm: {k: int(v) for k, v in counts.items()}
+                for arm, counts in raw["ab_experiment"].items()
+            },
             provenance=document["provenance"],
         )
     except (OSError, ValueError, KeyError, TypeError) as error:

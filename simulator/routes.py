@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from pydantic import BaseModel, Field
 
+from simulator import experiments as demo_experiments
 from simulator import oracle, reports
 from simulator.contract import (
     ActionBody,
@@ -102,6 +103,7 @@ class OracleAnswer(BaseModel):
 
 
 campaigns = APIRouter(prefix="/campaigns", tags=["ad platform"])
+experiments = APIRouter(prefix="/experiments", tags=["ad platform"])
 admin = APIRouter(prefix="/admin", tags=["admin"])
 
 
@@ -179,6 +181,13 @@ def apply_action(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> ActionResult:
     return state.execute(campaign_id, body, dry_run=dry_run, idempotency_key=idempotency_key)
+
+
+@experiments.get("", response_model=list[demo_experiments.Experiment])
+def list_experiments(state: State) -> list[demo_experiments.Experiment]:
+    """The account's A/B tests with their counts so far (simulator/experiments.py)."""
+    with state.locked():
+        return demo_experiments.demo_experiments(state.figures, state.seeded_today, state.today)
 
 
 @admin.get("/clock", response_model=Clock)

@@ -103,6 +103,11 @@ class SimulatorState:
         self._lock = threading.RLock()
         self.reset()
 
+    @property
+    def seeded_today(self) -> date:
+        """The first simulated day (what a reset goes back to)."""
+        return self._seeded_today
+
     @contextmanager
     def locked(self) -> Iterator[SimulatorState]:
         with self._lock:

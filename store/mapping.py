@@ -108,7 +108,7 @@ def outcome_columns(recommendation_id: str, outcome: Outcome) -> dict[str, Any]:
         "success": outcome.success,
         "summary": outcome.summary,
         "measured_at": outcome.measured_at,
-        # Outcome does not carry the snapshots today; picked up if the contract grows them.
+        # The campaign snapshots the outcome compared (read by the portfolio review).
         "before_metrics": document.get("before_metrics"),
         "after_metrics": document.get("after_metrics"),
     }

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -284,6 +285,49 @@ class ChangePremiseRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(256), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     checked_at: Mapped[datetime]
+
+
+class PortfolioReviewRow(Base):
+    """One portfolio review (= one PortfolioReviewWorkflow run): its status while it runs,
+    then its report as JSON and markdown (charts in portfolio_charts)."""
+
+    __tablename__ = "portfolio_reviews"
+    __table_args__ = (Index("ix_portfolio_reviews_created_at", "created_at"),)
+
+    review_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    trigger: Mapped[str] = mapped_column(String(16))  # api | schedule
+    error: Mapped[str | None] = mapped_column(Text)
+    report: Mapped[dict[str, Any] | None]
+    markdown: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PortfolioChartRow(Base):
+    """A PNG chart of a portfolio review."""
+
+    __tablename__ = "portfolio_charts"
+
+    review_id: Mapped[str] = mapped_column(
+        ForeignKey("portfolio_reviews.review_id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ExperimentRow(Base):
+    """An imported A/B test (domain.portfolio.experiments.Experiment as JSON); a later import
+    of the same id replaces it."""
+
+    __tablename__ = "experiments"
+
+    experiment_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    experiment: Mapped[dict[str, Any]]
+    imported_by: Mapped[str] = mapped_column(String(128))
+    imported_at: Mapped[datetime]
 
 
 # Room for later tables (pacing checks, ...): add a model here and a new Alembic revision in

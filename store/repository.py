@@ -44,6 +44,7 @@ from store.models import (
     RunTraceRow,
     utcnow,
 )
+from store.portfolio import PortfolioStore
 from store.records import (
     CampaignRecord,
     RecommendationRecord,
@@ -86,6 +87,8 @@ class Store:
         self.engine = engine
         # Rows are turned into Pydantic records right away; nothing lazy-loads after commit.
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Portfolio reviews, imported experiments and the agent's records (store/portfolio.py).
+        self.portfolio = PortfolioStore(engine.dialect.name, self._sessions)
 
     @classmethod
     async def connect(cls, url: str, **engine_options: Any) -> Store:

@@ -1,7 +1,7 @@
 """The worker process: ``python -m workers.worker``.
 
-Registers RecommendationWorkflow, CampaignChangesWorkflow and every activity on
-``settings.temporal_task_queue``. All configuration comes from the environment
+Registers RecommendationWorkflow, CampaignChangesWorkflow, PortfolioReviewWorkflow and every
+activity on ``settings.temporal_task_queue``. All configuration comes from the environment
 (``settings.Settings``); see ``--help``.
 """
 
@@ -32,9 +32,10 @@ from store.repository import open_store
 from telemetry import tracing
 from workers.logs import configure_json_logging
 from workflows.campaign_changes import CampaignChangesWorkflow
+from workflows.portfolio_review import PortfolioReviewWorkflow
 from workflows.recommendation import RecommendationWorkflow
 
-WORKFLOWS = [RecommendationWorkflow, CampaignChangesWorkflow]
+WORKFLOWS = [RecommendationWorkflow, CampaignChangesWorkflow, PortfolioReviewWorkflow]
 
 log = logging.getLogger("workers.worker")
 

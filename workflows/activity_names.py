@@ -26,6 +26,22 @@ EXECUTE_ACTION = "execute_action"
 SUBMIT_CAMPAIGN_CHANGE = "submit_campaign_change"
 LAST_CAMPAIGN_CHANGE = "last_campaign_change"
 
+# The portfolio review (workflows.portfolio_review): its status in our store, the review itself
+# (read the ad platform and our store, analyse, render and store the report), and the optional
+# LLM executive summary (draft one attempt, checked against the review; attach it or a note).
+SAVE_PORTFOLIO_STATUS = "save_portfolio_status"
+RUN_PORTFOLIO_REVIEW = "run_portfolio_review"
+DRAFT_PORTFOLIO_SUMMARY = "draft_portfolio_summary"
+ATTACH_PORTFOLIO_SUMMARY = "attach_portfolio_summary"
+PORTFOLIO_ACTIVITY_NAMES = frozenset(
+    {
+        SAVE_PORTFOLIO_STATUS,
+        RUN_PORTFOLIO_REVIEW,
+        DRAFT_PORTFOLIO_SUMMARY,
+        ATTACH_PORTFOLIO_SUMMARY,
+    }
+)
+
 # Optional context sources: context field name -> collector activity name.
 OPTIONAL_COLLECTORS: dict[str, str] = {
     "creatives": COLLECT_CREATIVES,
@@ -47,6 +63,7 @@ ALL_ACTIVITY_NAMES = frozenset(
         EXECUTE_ACTION,
         SUBMIT_CAMPAIGN_CHANGE,
         LAST_CAMPAIGN_CHANGE,
+        *PORTFOLIO_ACTIVITY_NAMES,
     }
 )
 

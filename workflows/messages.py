@@ -23,3 +23,12 @@ CHANGES_QUERY = "changes"
 def campaign_changes_id(campaign_id: str) -> str:
     """Workflow id of a campaign's change queue: one per campaign, findable in the UI."""
     return f"campaign-changes-{campaign_id}"
+
+
+PORTFOLIO_REVIEW_WORKFLOW = "PortfolioReviewWorkflow"
+PORTFOLIO_STATUS_QUERY = "status"
+
+
+def portfolio_review_id(suffix: str) -> str:
+    """Workflow id (= review id) of an on-demand portfolio review."""
+    return f"portfolio-review-{suffix}"

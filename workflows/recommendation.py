@@ -96,6 +96,8 @@ SYSTEM_ACTOR = "system"
 DECISION_UPDATES = "decision-updates-and-campaign-queue"
 # The outcome reads the daily history to forecast the no-action trajectory.
 OUTCOME_FORECAST = "outcome-forecast"
+# A portfolio review's proposal stands in for the first generated draft (no generate activity).
+PORTFOLIO_PROPOSALS = "portfolio-proposals"
 
 
 # The campaign metrics are required: retry a while, but a missing campaign is final.
@@ -537,7 +539,7 @@ class RecommendationWorkflow:
     async def _generate(self, step: ReasoningStep) -> Recommendation:
         self._set_phase(f"Generating recommendation (attempt {step.iteration + 1})")
         started = workflow.now()
-        recommendation: Recommendation = await self._reasoning(
+        recommendation = self._proposal(step) or await self._reasoning(
             names.GENERATE_RECOMMENDATION,
             step,
             Recommendation,
@@ -552,6 +554,14 @@ class RecommendationWorkflow:
             detail=f"{recommendation.recommended_action.value} ({recommendation.confidence:.2f})",
         )
         return recommendation
+
+    def _proposal(self, step: ReasoningStep) -> Recommendation | None:
+        """A portfolio review's proposal is the first draft of the first analysis (the critique
+        still judges it; a regeneration or a reanalysis reasons afresh)."""
+        proposal = self._input.proposal
+        if proposal is None or step.iteration > 0 or self._state.revision > 0:
+            return None
+        return proposal if workflow.patched(PORTFOLIO_PROPOSALS) else None
 
     async def _critique(self, inp: CritiqueInput, iteration: int) -> Critique:
         started = workflow.now()

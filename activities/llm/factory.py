@@ -92,6 +92,12 @@ def build_judge_completion(
     return complete
 
 
+def build_provider(settings: Settings, name: str) -> Provider:
+    """The provider client for ``name`` (openai or anthropic) with the configured key, base
+    URL and timeout; LLMSetupError when it has no key."""
+    return _provider(settings, name)
+
+
 def _provider(settings: Settings, name: str) -> Provider:
     key = settings.llm_api_key_for(name)
     if key is None and settings.llm_base_url and name == "openai":

@@ -97,6 +97,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.console = Console(settings)
     # Static files first: the router ends with a catch-all that answers an HTML 404.
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    from api.console import portfolio  # imports this module: here, not at the top
+
+    app.include_router(portfolio.router)  # before the router's catch-all 404
     app.include_router(router)
     app.add_exception_handler(ConsoleError, _console_error)
     app.add_exception_handler(SignInRequired, _sign_in_required)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.budget import BudgetAllocation, BudgetArm, decision_seed, thompson_allocation
 from domain.context import AudienceSegment, CampaignMetrics, CreativeMetrics
 from domain.recommendation import ActionParameters, ActionType, ExpectedImpact, RootCause
 from domain.rules.facts import Facts, segment_cpa
@@ -43,6 +44,7 @@ class ActionDraft:
     success_metrics: list[str]
     risk_factors: list[str]
     large: bool = False  # a big change for its kind: one risk level up
+    allocation: BudgetAllocation | None = None  # a reallocation's optimiser decision
 
 
 def _cpa_before(campaign: CampaignMetrics) -> float | None:
@@ -215,23 +217,60 @@ def reallocation_cpa_change(
     return None if change is None else round_half_up(change, 1)
 
 
-def _reallocation_draft(f: Facts, g: Guardrails, magnitude: float) -> ActionDraft:
+def segment_allocation(f: Facts) -> BudgetAllocation:
+    """Thompson sampling over the campaign's segments (``domain.budget``), each at its current
+    daily spend. The seed is fixed by the campaign and the data window, so a regenerated draft
+    of the same data (and a replayed decision) gets the same allocation."""
+    arms = [
+        BudgetArm(
+            arm_id=s.segment_id,
+            name=s.name,
+            current=s.spend / f.period_days,
+            spend=s.spend,
+            conversions=s.conversions,
+        )
+        for s in f.segments
+    ]
     c = f.campaign
+    return thompson_allocation(arms, decision_seed(c.campaign_id, c.period_end, "segments"))
+
+
+def _reallocation_pair(
+    f: Facts, allocation: BudgetAllocation
+) -> tuple[AudienceSegment, AudienceSegment, float]:
+    """The optimiser's largest single move; without one, worst to best CPA, half the source."""
+    by_id = {s.segment_id: s for s in f.segments}
+    move = allocation.move
+    if move is not None:
+        return by_id[move.from_arm], by_id[move.to_arm], move.amount
     source, target = f.worst_segment, f.best_segment
     assert source is not None and target is not None  # guaranteed by is_actionable
+    return source, target, 0.5 * source.spend / f.period_days
+
+
+def _reallocation_draft(f: Facts, g: Guardrails, magnitude: float) -> ActionDraft:
+    c = f.campaign
+    allocation = segment_allocation(f)
+    source, target, wanted = _reallocation_pair(f, allocation)
     cap = g.max_budget_shift_fraction * c.daily_budget
     source_daily = source.spend / f.period_days
-    amount = floor_to(min(cap, 0.5 * source_daily) * magnitude, 0)
+    amount = floor_to(min(cap, wanted) * magnitude, 0)
     if amount < 1:
-        amount = floor_to(min(cap, source_daily) * magnitude, 2)
+        amount = floor_to(min(cap, wanted, source_daily) * magnitude, 2)
     change = reallocation_cpa_change(f, source, target, amount)
     change = -1.0 if change is None else change
     worst = segment_cpa(source)
     worst_text = "no conversions" if math.isinf(worst) else f"CPA {fmt_money(worst)}"
+    odds = (
+        f"; {allocation.move.p_better:.0%} probability '{target.name}' converts more per "
+        f"dollar (Thompson sampling, {allocation.volatility_cap:.0%} volatility cap)"
+        if allocation.move is not None
+        else ""
+    )
     specific = (
         f"{describe_budget_shift(amount, source, target)} ({worst_text} vs "
         f"{fmt_money(segment_cpa(target))}; at most {fmt_share(g.max_budget_shift_fraction)} of "
-        f"the {fmt_money(c.daily_budget)} daily budget)"
+        f"the {fmt_money(c.daily_budget)} daily budget{odds})"
     )
     metrics = [
         f"'{target.name}' CPA stays under {fmt_money(segment_cpa(target) * (1 + f.sig / 100))}"
@@ -251,6 +290,7 @@ def _reallocation_draft(f: Facts, g: Guardrails, magnitude: float) -> ActionDraf
         success_metrics=metrics,
         risk_factors=["the receiving segment's marginal CPA is higher than its average"],
         large=amount > _LARGE_SHARE_OF_MAX * cap,
+        allocation=allocation,
     )
 
 

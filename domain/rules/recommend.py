@@ -299,6 +299,7 @@ def generate_recommendation(step: ReasoningStep, now: datetime) -> Recommendatio
         generated_at=now,
         model=MODEL_NAME,
         feedback_response=feedback_response,
+        budget_allocation=draft.allocation,
     )
     # Degraded for partial context with the same wording whoever reasoned (rules or LLM).
     return flag_partial_context(recommendation, step.context)

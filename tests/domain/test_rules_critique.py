@@ -334,7 +334,7 @@ def test_low_confidence_alone_makes_the_next_attempt_more_cautious() -> None:
 
     second = regenerate(context, analysis, first, unsure)
 
-    assert second.parameters.budget_shift_amount == 93.0  # half of 187.50, rounded down
+    assert second.parameters.budget_shift_amount == 46.0  # half of 93.75, rounded down
     assert second.expected_impact.change_pct > first.expected_impact.change_pct  # smaller gain
 
 
