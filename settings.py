@@ -12,10 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.lifecycle import LifecyclePolicy
+from domain.pacing import PacingPolicy
 from domain.portfolio.model import PortfolioPolicy
 from domain.thresholds import AutoApprovalPolicy, Guardrails, SignalThresholds
 from platforms.config import GoogleAdsConfig, MetaConfig, PlatformName, PlatformsConfig
@@ -144,6 +145,23 @@ class Settings(BaseSettings):
     portfolio_summary: bool = False
     portfolio_summary_provider: Literal["openai", "anthropic"] | None = None
     portfolio_schedule_cron: str = "0 6 * * 1"
+    # Always watching (docs/monitoring.md): the KPI watch and the spend-pacing monitor run on
+    # Temporal Schedules the worker creates or updates at start-up (or `python -m
+    # workers.schedules apply`). Intervals: seconds or ISO 8601 (PT6H).
+    schedules_apply_on_start: bool = True
+    watch_interval: timedelta = Field(default=timedelta(hours=6), gt=timedelta(0))
+    pacing_interval: timedelta = Field(default=timedelta(hours=4), gt=timedelta(0))
+    pacing: PacingPolicy = Field(default_factory=PacingPolicy)
+    # False (test mode): a critical overspend is recommended for a halt and nothing is paused.
+    pacing_autonomous_halt: bool = False
+    # Notifications: apprise URLs separated by spaces or new lines (they hold tokens and
+    # passwords: a secret), e.g. `slack://T/B/C mailto://user:pass@smtp.example.com?to=ops@x`.
+    # Every notification is also logged (logger "notifications"), the embedded default.
+    notify_urls: SecretStr | None = None
+    notify_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_review_reminder_hours: float = Field(default=12.0, ge=0)
+    # Where people reach the API and console: the links in notifications.
+    public_base_url: str = "http://127.0.0.1:8000"
 
     # Traces (OpenTelemetry; standard variable names). none: no tracing; console: spans on
     # stdout; otlp: OTLP over HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (base URL, /v1/traces added).
@@ -208,6 +226,20 @@ class Settings(BaseSettings):
                 timeout_seconds=self.ad_platform_timeout_seconds,
             ),
         )
+
+    @field_validator("watch_interval", "pacing_interval", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """`21600` (seconds) as well as `PT6H` or `06:00:00`."""
+        if isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            return float(value)
+        return value
+
+    def pacing_policy(self) -> PacingPolicy:
+        return self.pacing.model_copy(update={"autonomous_halt": self.pacing_autonomous_halt})
+
+    def notify_url_list(self) -> list[str]:
+        return self.notify_urls.get_secret_value().split() if self.notify_urls else []
 
     def lifecycle_policy(self) -> LifecyclePolicy:
         return LifecyclePolicy(

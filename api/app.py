@@ -20,7 +20,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.logs import RequestTelemetryMiddleware
 from api.ratelimit import RateLimiter
-from api.routers import campaigns, ops, portfolio, recommendations
+from api.routers import campaigns, ops, pacing, portfolio, recommendations, schedules, watch
 from api.state import Services
 from settings import Settings, get_settings
 from store.repository import Store, open_store
@@ -28,8 +28,10 @@ from telemetry import tracing
 
 log = logging.getLogger("api")
 
-# Every body this API accepts is a few hundred bytes; anything near this is abuse.
+# Every body this API accepts is a few hundred bytes; anything near this is abuse. A media plan
+# is the exception: thousands of lines (about 100 bytes each).
 MAX_BODY_BYTES = 64 * 1024
+MAX_PLAN_BYTES = 4 * 1024 * 1024
 
 DESCRIPTION = """
 Starts and follows **marketing recommendation** workflows on Temporal.
@@ -39,6 +41,9 @@ Starts and follows **marketing recommendation** workflows on Temporal.
 * Every error has the body `{"error": {"code": "...", "message": "..."}}`.
 * Requests are rate limited per key; a 429 carries `Retry-After` (seconds).
 * Reviewers can also sign in to the browser console at [`/console`](/console) with their key.
+* The agent also watches on its own: the KPI watch (`/api/v1/watch`) and the spend-pacing
+  monitor (`/api/v1/pacing`: media plan, alerts, halts) run on Temporal Schedules
+  (`/api/v1/admin/schedules`).
 """
 
 
@@ -67,12 +72,19 @@ def create_app(
     )
     app.state.services = services
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=MAX_BODY_BYTES,
+        per_path={"/api/v1/pacing/media-plan": MAX_PLAN_BYTES},
+    )
     # The last middleware added is the outermost: telemetry sees the final status.
     app.add_middleware(RequestTelemetryMiddleware)
     app.include_router(recommendations.router)
     app.include_router(campaigns.router)
     app.include_router(portfolio.router)
+    app.include_router(pacing.router)
+    app.include_router(watch.router)
+    app.include_router(schedules.router)
     app.include_router(ops.router)
     tracing.instrument_app(app)
     console.install(app, settings)

@@ -15,23 +15,29 @@ from api.errors import error_response
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """``max_bytes`` for every path but those in ``per_path`` (path -> its own limit)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             # Answer before reading a byte of the body.
-            response = self._too_large() if declared.isdigit() else self._bad_length()
+            response = self._too_large(limit) if declared.isdigit() else self._bad_length()
             await response(scope, receive, send)
             return
-        await self.app(scope, self._limited(receive), send)
+        await self.app(scope, self._limited(receive, limit), send)
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:
@@ -39,19 +45,20 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Chunked bodies have no Content-Length: stop once they cross the limit.
                     # FastAPI re-raises HTTPExceptions from body reading to our handler.
-                    raise HTTPException(413, self._message())
+                    raise HTTPException(413, _message(limit))
             return message
 
         return limited_receive
 
-    def _message(self) -> str:
-        return f"request body larger than {self.max_bytes} bytes"
-
-    def _too_large(self) -> JSONResponse:
-        return error_response(413, "payload_too_large", self._message())
+    def _too_large(self, limit: int) -> JSONResponse:
+        return error_response(413, "payload_too_large", _message(limit))
 
     def _bad_length(self) -> JSONResponse:
         return error_response(400, "bad_request", "invalid Content-Length header")
+
+
+def _message(limit: int) -> str:
+    return f"request body larger than {limit} bytes"

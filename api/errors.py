@@ -7,6 +7,7 @@ Handlers here replace FastAPI's defaults so that validation errors, routing 404s
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -16,7 +17,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
 
 log = logging.getLogger("api.errors")
 
@@ -25,7 +25,8 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="stable machine-readable code, e.g. `not_found`")
     message: str = Field(description="human-readable explanation")
     details: list[dict[str, Any]] | None = Field(
-        default=None, description="field errors for `validation_error`"
+        default=None,
+        description="field errors for `validation_error`; every bad line of a refused plan",
     )
 
 
@@ -94,19 +95,27 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     code = _STATUS_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = exc.headers
-    if exc.status_code == 405:
-        # Starlette names only the first matching route's methods; a path served by two
-        # routes (GET and POST) must name both.
-        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    allowed = _allowed_methods(request) if exc.status_code == 405 else None
+    if allowed:
+        # Starlette names only the first route of the path; a path can have several methods.
+        headers = {**(headers or {}), "Allow": allowed}
     return error_response(exc.status_code, code, message, headers=headers)
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.methods and route.path_regex.match(request.url.path):
-            methods |= route.methods
-    return sorted(methods)
+def _allowed_methods(request: Request) -> str | None:
+    """The methods documented for this path (the most literal matching path of the OpenAPI
+    document: `/recommendations/analyze` rather than `/recommendations/{id}`)."""
+    path = request.scope.get("path", "")
+    found: list[tuple[int, list[str]]] = []
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods = sorted(m.upper() for m in operations if m.upper() in _METHODS)
+            found.append((template.count("{"), methods))
+    return ", ".join(min(found)[1]) if found else None
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 
 def _clean_validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -7,13 +7,13 @@ decision and how Temporal failures map to HTTP live here.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
 
+from activities.analysis_start import AnalysisStarter, StartFailed
 from api import temporal
 from api.auth import Principal
 from api.errors import ApiError
@@ -25,21 +25,11 @@ from api.schemas import (
     ReanalyzeResponse,
     RecommendationView,
 )
-from domain.lifecycle import (
-    AnalyzeInput,
-    Decision,
-    LifecycleState,
-    ReanalysisRequest,
-    RecommendationStatus,
-)
+from domain.lifecycle import Decision, LifecycleState, ReanalysisRequest
 from settings import Settings
 from store.repository import RecommendationRecord, Store
 
 log = logging.getLogger("api.recommendations")
-
-
-def new_recommendation_id(campaign_id: str) -> str:
-    return f"rec-{campaign_id}-{uuid.uuid4().hex[:8]}"
 
 
 class RecommendationService:
@@ -53,88 +43,26 @@ class RecommendationService:
     async def analyze(
         self, campaign_id: str, force_refresh: bool, principal: Principal
     ) -> AnalyzeResponse:
-        recommendation_id = new_recommendation_id(campaign_id)
-        # Row first: the workflow's first sync_state then updates a row that already exists,
-        # and a failed start leaves a visible "failed" row rather than nothing.
-        if force_refresh:
-            record = await self.store.create_recommendation(
-                recommendation_id, campaign_id, requested_by=principal.name
-            )
-        else:
-            # Atomic in the database, so concurrent calls (even on several API replicas)
-            # cannot both start an analysis of the same campaign.
-            record, created = await self.store.create_unless_pending(
-                recommendation_id, campaign_id, principal.name, since=self._dedup_since()
-            )
-            if not created:
-                if record.status is RecommendationStatus.analyzing:
-                    # An API that died between writing the row and starting the run left
-                    # the row behind; starting is idempotent, so make sure the run exists.
-                    # If that fails the row stays as it is: its run may well be alive.
-                    await self._start_workflow(record)
-                ANALYZE_REQUESTS.labels(result="deduplicated").inc()
-                log.info(
-                    "returning pending recommendation",
-                    extra={"recommendation_id": record.recommendation_id},
-                )
-                return _analyze_response(record, deduplicated=True)
-        try:
-            await self._start_workflow(record)
-        except ApiError as err:
-            # This request wrote the row, so nothing runs behind it: say so in the row too.
-            await self._mark_start_failed(record, err.__cause__ or err)
-            raise
-        ANALYZE_REQUESTS.labels(result="started").inc()
-        return _analyze_response(record, deduplicated=False)
-
-    def _dedup_since(self) -> datetime:
-        return datetime.now(UTC) - timedelta(hours=self.settings.dedup_window_hours)
-
-    async def _start_workflow(self, record: RecommendationRecord) -> None:
-        analyze = AnalyzeInput(
-            recommendation_id=record.recommendation_id,
-            campaign_id=record.campaign_id,
-            requested_by=record.requested_by,
-            policy=self.settings.lifecycle_policy(),
+        starter = AnalysisStarter(
+            self.store,
+            self.client,
+            self.settings.temporal_task_queue,
+            self.settings.lifecycle_policy(),
+            timedelta(hours=self.settings.dedup_window_hours),
         )
         try:
-            await temporal.start_recommendation(
-                self.client, self.settings.temporal_task_queue, analyze
-            )
-        except Exception as exc:  # any start failure is reported as 503
+            started = await starter.start(campaign_id, principal.name, force_refresh=force_refresh)
+        except StartFailed as failure:
             ANALYZE_REQUESTS.labels(result="start_failed").inc()
             raise ApiError(
                 503,
                 "temporal_unavailable",
                 f"could not start the analysis workflow for recommendation "
-                f"{analyze.recommendation_id} ({_short(exc)}); try again later",
-            ) from exc
-        log.info(
-            "analysis started",
-            extra={
-                "recommendation_id": analyze.recommendation_id,
-                "campaign_id": analyze.campaign_id,
-            },
-        )
-
-    async def _mark_start_failed(self, record: RecommendationRecord, exc: BaseException) -> None:
-        log.error(
-            "workflow start failed",
-            extra={"recommendation_id": record.recommendation_id, "error": _short(exc)},
-        )
-        failed = LifecycleState(
-            recommendation_id=record.recommendation_id,
-            campaign_id=record.campaign_id,
-            status=RecommendationStatus.failed,
-            error=f"workflow start failed: {_short(exc)}",
-        )
-        try:
-            await self.store.sync_state(failed)
-        except Exception:  # the 503 is still the right answer; the log keeps the detail
-            log.exception(
-                "could not mark recommendation failed",
-                extra={"recommendation_id": record.recommendation_id},
-            )
+                f"{failure.recommendation_id} ({_short(failure.cause)}); try again later",
+            ) from failure.cause
+        result = "deduplicated" if started.deduplicated else "started"
+        ANALYZE_REQUESTS.labels(result=result).inc()
+        return _analyze_response(started.record, deduplicated=started.deduplicated)
 
     # --------------------------------------------------------------------- read
 

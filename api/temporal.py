@@ -1,4 +1,5 @@
-"""Everything the API asks of Temporal: connect, start, query, update, ping.
+"""Everything the API asks of Temporal: connect, query, update, ping (starting a run is
+``activities.analysis_start``, shared with the KPI watch).
 
 The API never waits on a workflow's progress; every call carries a short deadline so a slow
 or absent cluster (or no worker to run the update) turns into a 503 instead of a hung request.
@@ -14,13 +15,11 @@ from typing import Any
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.lifecycle import (
-    AnalyzeInput,
     Decision,
     DecisionAccepted,
     LifecycleState,
@@ -30,7 +29,6 @@ from domain.lifecycle import (
 from settings import Settings
 from telemetry import tracing
 from workflows import messages
-from workflows.search_attributes import start_search_attributes
 
 log = logging.getLogger("api.temporal")
 
@@ -70,25 +68,6 @@ async def connect(settings: Settings) -> Client:
         interceptors=tracing.temporal_interceptors(),
         lazy=True,
     )
-
-
-async def start_recommendation(client: Client, task_queue: str, analyze: AnalyzeInput) -> None:
-    """Start the run named after the recommendation; idempotent: an already running run is
-    kept, and a closed one is never started again under the same id."""
-    try:
-        await client.start_workflow(
-            WORKFLOW_TYPE,
-            analyze,
-            id=analyze.recommendation_id,
-            task_queue=task_queue,
-            search_attributes=start_search_attributes(analyze.campaign_id),
-            static_summary=f"Recommendation for campaign {analyze.campaign_id}",
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            rpc_timeout=RPC_TIMEOUT,
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # it ran and closed already: its own records say how it ended
 
 
 async def query_state(client: Client, workflow_id: str) -> LifecycleState | None:

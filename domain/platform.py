@@ -9,6 +9,7 @@ applied and not failed.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -100,3 +101,31 @@ _PREMISE_CHECKS = {
     ActionType.creative_refresh: _creative_premise,
     ActionType.budget_reallocation: _budget_premise,
 }
+
+
+class SpendReport(BaseModel):
+    """A campaign's delivered spend per day, with what the platform knows of its plan (the
+    pacing monitor reconciles it with the media plan).
+
+    ``reported_through`` is how far the figures reach: hours after it are not in them yet
+    (platforms report with a delay), so pacing compares spend with the plan up to that instant,
+    not up to now. ``refreshed_at`` is when the platform produced the figures: their freshness.
+    """
+
+    campaign_id: str
+    campaign_name: str
+    status: str = Field(description="active or paused (the platform's word, lower-cased)")
+    daily_budget: float | None = Field(default=None, ge=0)
+    market: str | None = Field(default=None, description="where the campaign runs")
+    product: str | None = Field(default=None, description="what it sells")
+    start_date: date | None = None
+    end_date: date | None = None
+    daily_spend: dict[date, float] = Field(
+        default_factory=dict, description="spend per reported day, account currency"
+    )
+    reported_through: datetime
+    refreshed_at: datetime
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status.lower() == CampaignStatus.paused

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -26,7 +26,7 @@ from domain.context import (
     CreativeMetrics,
     HistoryData,
 )
-from domain.platform import CampaignSettings, CampaignSummary
+from domain.platform import CampaignSettings, CampaignSummary, SpendReport
 from domain.portfolio.experiments import Experiment
 from domain.recommendation import ActionParameters, ActionType
 
@@ -80,6 +80,11 @@ class AdPlatform(Protocol):
     async def history(self, campaign_id: str, days: int) -> HistoryData: ...
 
     async def settings(self, campaign_id: str) -> CampaignSettings: ...
+
+    async def spend_report(self, campaign_id: str, since: date) -> SpendReport:
+        """Spend per reported day from ``since``, what the platform knows of the campaign's
+        plan, how far the figures reach and how fresh they are (the pacing monitor)."""
+        ...
 
     async def dry_run(
         self, campaign_id: str, action: ActionType, parameters: ActionParameters

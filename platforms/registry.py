@@ -12,6 +12,8 @@ Google Ads or Meta libraries.
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.context import (
     AudienceData,
     CampaignMetrics,
@@ -19,7 +21,7 @@ from domain.context import (
     CreativeMetrics,
     HistoryData,
 )
-from domain.platform import CampaignSettings, CampaignSummary
+from domain.platform import CampaignSettings, CampaignSummary, SpendReport
 from domain.portfolio.experiments import Experiment
 from domain.recommendation import ActionParameters, ActionType
 from platforms.config import PlatformName, PlatformsConfig
@@ -110,6 +112,9 @@ class PlatformRouter:
 
     async def settings(self, campaign_id: str) -> CampaignSettings:
         return await self.platform_for(campaign_id).settings(campaign_id)
+
+    async def spend_report(self, campaign_id: str, since: date) -> SpendReport:
+        return await self.platform_for(campaign_id).spend_report(campaign_id, since)
 
     async def dry_run(
         self, campaign_id: str, action: ActionType, parameters: ActionParameters

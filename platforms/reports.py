@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from domain.context import (
     AudienceSegment,
@@ -20,12 +20,16 @@ from domain.context import (
     HistoryData,
     Trend,
 )
+from domain.platform import SpendReport
 from domain.stats import pct_change, trailing_rise_days
 from domain.thresholds import SignalThresholds
 
 # A creative's CTR or an audience's frequency "moves" when it changes by a significant amount.
 TREND_CHANGE_PCT = SignalThresholds().significant_change_pct
 BASELINE_EXCLUDES_DAYS = 7  # the baseline CPA is measured before the most recent week
+# Google Ads and Meta do not say how far their figures reach; both document delays of up to a
+# few hours, so the last 3 hours count as not reported yet.
+REPORTING_DELAY = timedelta(hours=3)
 
 
 @dataclass(frozen=True)
@@ -216,4 +220,28 @@ def history(
             for day in days
         ],
         past_actions=past_actions or [],
+    )
+
+
+def spend_report(
+    *,
+    campaign_id: str,
+    campaign_name: str,
+    status: str,
+    daily_budget: float | None,
+    daily: dict[date, Totals],
+    today: date,
+) -> SpendReport:
+    """A spend report from daily rows of a platform that names no market, product or flight
+    (the pacing monitor then counts those as unknown) and no report time."""
+    now = datetime.combine(today, datetime.now(UTC).time(), tzinfo=UTC)
+    through = now - REPORTING_DELAY
+    return SpendReport(
+        campaign_id=campaign_id,
+        campaign_name=campaign_name,
+        status=status,
+        daily_budget=daily_budget,
+        daily_spend={day: round(t.spend, 2) for day, t in daily.items() if day <= through.date()},
+        reported_through=through,
+        refreshed_at=through,
     )

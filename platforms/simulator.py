@@ -10,7 +10,7 @@ domain contract is ``malformed`` (retryable: a garbled answer is usually transie
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from domain.context import (
     CreativeMetrics,
     HistoryData,
 )
-from domain.platform import CampaignSettings, CampaignSummary
+from domain.platform import CampaignSettings, CampaignSummary, SpendReport
 from domain.portfolio.experiments import Experiment
 from domain.recommendation import ActionParameters, ActionType
 from platforms.errors import ErrorKind, PlatformError
@@ -38,6 +38,7 @@ _HISTORY = TypeAdapter(HistoryData)
 _SETTINGS = TypeAdapter(CampaignSettings)
 _SUMMARIES = TypeAdapter(list[CampaignSummary])
 _EXPERIMENTS = TypeAdapter(list[Experiment])
+_SPEND = TypeAdapter(SpendReport)
 
 # Without these there is nothing to reason about, as opposed to a garbled body.
 _DELIVERY_FIELDS = ("spend", "impressions")
@@ -97,6 +98,11 @@ class SimulatorPlatform:
     async def experiments(self) -> list[Experiment]:
         """The account's A/B tests (``GET /experiments``)."""
         return _validate(_EXPERIMENTS, await self._get("/experiments"), "the experiment list")
+
+    async def spend_report(self, campaign_id: str, since: date) -> SpendReport:
+        path = _campaign_path(campaign_id, "spend")
+        body = await self._get(path, params={"since": since.isoformat()})
+        return _validate(_SPEND, body, f"spend of {campaign_id}")
 
     # ------------------------------------------------------------------------- writes
 

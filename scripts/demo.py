@@ -1,4 +1,5 @@
-"""The main job on embedded defaults: analyse every simulator campaign, approve, execute, measure.
+"""The main job on embedded defaults: analyse every simulator campaign, approve, execute, measure;
+then one KPI watch pass and one pacing pass, with the notifications they send.
 
 Runs against the stack started by ``python -m scripts.stack up`` and talks to it the way an API
 client and a reviewer would: over HTTP with API keys. The only back door it uses is the
@@ -9,15 +10,17 @@ One recommendation is left pending for a person to approve in the reviewer conso
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
 from api.auth import parse_key_string
-from scripts.stack import API_PORT, SIMULATOR_PORT, TEMPORAL_UI_PORT, demo_environment
+from scripts.stack import API_PORT, LOG_DIR, SIMULATOR_PORT, TEMPORAL_UI_PORT, demo_environment
 
 POLL_SECONDS = 1.0
 NEWEST_PAGE = 200  # the demo's runs are the newest, so one page of the list holds them all
@@ -247,6 +250,8 @@ def run(args: argparse.Namespace) -> int:
         "Stop it with: make stop"
     )
     reviewed = portfolio_review(demo, args.timeout)
+    if args.admin_key:
+        watch_and_pacing(args.api_url, args.simulator_url, args.admin_key, args.timeout)
     return 1 if failed or not reviewed else 0
 
 
@@ -294,6 +299,92 @@ def portfolio_review(demo: Demo, timeout: float) -> bool:
     return True
 
 
+# ------------------------------------------------------------------- always watching
+
+
+def watch_and_pacing(api_url: str, simulator_url: str, admin_key: str, timeout: float) -> None:
+    """One KPI watch pass and one pacing pass over the simulator's demo plan, both started
+    by their Temporal Schedules (triggered through the admin API), and the notifications the
+    log notifier printed for them."""
+    admin = {"X-API-Key": admin_key}
+    api = httpx.Client(base_url=api_url, timeout=30.0)
+    log_file = LOG_DIR / "worker.log"
+    log_start = log_file.stat().st_size if log_file.exists() else 0
+
+    print("\nKPI watch: one pass, started by its schedule (every WATCH_INTERVAL, 6 h)...")
+    watch = _scheduled_pass(api, admin, "kpi-watch", "/api/v1/watch/passes", timeout)
+    detail = api.get(f"/api/v1/watch/passes/{watch['pass_id']}", headers=admin).json()
+    print(f"  {'campaign':<20} {'verdict':<13} why")
+    for campaign in detail["campaigns"]:
+        why = campaign["reason"]
+        if campaign["verdict"] == "started":
+            why = f"{campaign['recommendation_id']}: {why}"
+        print(f"  {campaign['campaign_id']:<20} {campaign['verdict']:<13} {why}")
+
+    plan = httpx.get(f"{simulator_url}/admin/media-plan", params={"format": "csv"}, timeout=30)
+    imported = api.post(
+        "/api/v1/pacing/media-plan",
+        content=plan.content,
+        headers={**admin, "content-type": "text/csv"},
+    )
+    imported.raise_for_status()
+    print(
+        f"\nPacing: the simulator's demo media plan imported through the API "
+        f"({imported.json()['lines']} lines, {imported.json()['outcome']}); one pass, started "
+        "by its schedule (every PACING_INTERVAL, 4 h; test mode: halts are recommended)..."
+    )
+    pacing = _scheduled_pass(api, admin, "pacing-monitor", "/api/v1/pacing/passes", timeout)
+    view = api.get(
+        f"/api/v1/pacing/passes/{pacing['pass_id']}", params={"limit": 500}, headers=admin
+    ).json()
+    print(f"  {'campaign':<20} {'severity':<9} {'conf':<5} {'variance':>8}  action")
+    for a in view["assessments"]:
+        variance = "" if a["variance_pct"] is None else f"{a['variance_pct']:+.0f} %"
+        print(
+            f"  {a['campaign_id'] or a['line_id']:<20} {a['severity']:<9} "
+            f"{a['confidence']:.2f}  {variance:>8}  {a['action']}"
+        )
+    alerts = pacing["counts"].get("alerts_new", 0)
+    print("\nNotifications (the log notifier's lines in var/log/worker.log):")
+    for line in _notifications(log_file, log_start, at_least=alerts, timeout=timeout):
+        print(f"  {line}")
+
+
+def _scheduled_pass(
+    api: httpx.Client, headers: dict, schedule: str, passes: str, timeout: float
+) -> dict:
+    seen = api.get(passes, headers=headers).json()["total"]
+    api.post(f"/api/v1/admin/schedules/{schedule}/trigger", headers=headers).raise_for_status()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        page = api.get(passes, headers=headers).json()
+        if page["total"] > seen and page["items"][0].get("finished_at"):
+            return page["items"][0]
+        time.sleep(POLL_SECONDS)
+    raise SystemExit(f"Timed out after {timeout:.0f}s waiting for a {schedule} pass")
+
+
+def _notifications(log_file: Path, start: int, *, at_least: int, timeout: float) -> list[str]:
+    """The NOTIFY lines logged since ``start`` (waiting for the pass's alerts to be sent)."""
+    deadline = time.monotonic() + min(timeout, 30)
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        with log_file.open(errors="replace") as handle:
+            handle.seek(start)
+            lines = [_message(raw) for raw in handle if "NOTIFY" in raw]
+        if sum("Pacing" in line for line in lines) >= at_least:
+            break
+        time.sleep(POLL_SECONDS)
+    return lines
+
+
+def _message(raw: str) -> str:
+    try:
+        return json.loads(raw)["message"]
+    except (ValueError, KeyError):
+        return raw.strip()
+
+
 def keys_by_role(api_keys: str) -> dict[str, str]:
     """{'client': key, ...}: the first key of each role in API_KEYS (parsed as the API does)."""
     keys: dict[str, str] = {}
@@ -312,6 +403,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--simulator-url", default=f"http://127.0.0.1:{SIMULATOR_PORT}")
     parser.add_argument("--client-key", default=keys.get("client"))
     parser.add_argument("--reviewer-key", default=keys.get("reviewer"))
+    parser.add_argument(
+        "--admin-key",
+        default=keys.get("admin"),
+        help="triggers the watch and pacing schedules and imports the demo media plan",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per phase")
     args = parser.parse_args(argv)
     if not (args.client_key and args.reviewer_key):

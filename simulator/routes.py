@@ -7,15 +7,16 @@ oracle's verdict) is under ``/admin``, which no collector, reasoner or eval reas
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from simulator import experiments as demo_experiments
-from simulator import oracle, reports
+from simulator import oracle, pacing, reports
 from simulator.contract import (
     ActionBody,
     AudienceData,
@@ -172,6 +173,27 @@ def campaign_settings(campaign_id: str, state: State) -> CampaignSettings:
         )
 
 
+@campaigns.get("/{campaign_id}/spend", response_model=pacing.SpendReport)
+def campaign_spend(
+    campaign_id: str,
+    state: State,
+    since: Annotated[date | None, Query(description="first day (default: flight start)")] = None,
+) -> pacing.SpendReport:
+    """Spend per reported day, the campaign's plan as the platform knows it, how far the
+    figures reach (``reported_through``) and when they were refreshed."""
+    with state.locked():
+        campaign = state.campaign(campaign_id)
+        first = since or pacing.flight(state.seeded_today)[0]
+        earliest = state.today - timedelta(days=MAX_HISTORY_DAYS)
+        return pacing.spend_report(
+            campaign,
+            state.today,
+            state.seeded_today,
+            max(first, earliest),
+            state.report_delays.get(campaign_id, pacing.DEFAULT_REPORT_DELAY_HOURS),
+        )
+
+
 @campaigns.post("/{campaign_id}/actions", response_model=ActionResult)
 def apply_action(
     campaign_id: str,
@@ -201,6 +223,32 @@ def advance_clock(request: AdvanceRequest, state: State) -> Clock:
     with state.locked():
         state.advance(request.days)
         return Clock(today=state.today, last_reported_day=state.last_reported_day)
+
+
+class ReportDelay(BaseModel):
+    campaign_id: str
+    hours: float = Field(ge=0, le=24 * 30, description="how stale the campaign's report is")
+
+
+@admin.put("/report-delay", response_model=ReportDelay)
+def set_report_delay(request: ReportDelay, state: State) -> ReportDelay:
+    """Make a campaign's spend report staler (or fresh again): pacing tests and demos."""
+    with state.locked():
+        state.campaign(request.campaign_id)
+        state.report_delays[request.campaign_id] = request.hours
+        return request
+
+
+@admin.get("/media-plan")
+def media_plan(
+    state: State, format: Annotated[str, Query(pattern="^(csv|json)$")] = "json"
+) -> Response:
+    """The demo media plan (a planner's tracker), to import through the agent's API."""
+    with state.locked():
+        lines = pacing.demo_plan(list(state.campaigns.values()), state.today, state.seeded_today)
+    if format == "csv":
+        return Response(pacing.plan_csv(lines), media_type="text/csv")
+    return Response(json.dumps({"lines": lines}), media_type="application/json")
 
 
 @admin.get("/campaigns", response_model=list[WorldCampaign])

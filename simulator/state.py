@@ -117,6 +117,8 @@ class SimulatorState:
         """Back to the seeded campaigns, clock and an empty mutation log."""
         with self._lock:
             self.today = self._seeded_today
+            # Campaign -> hours its spend report lags behind (default: pacing's default delay).
+            self.report_delays: dict[str, float] = {}
             self.campaigns: dict[str, CampaignState] = build_world(
                 self.figures, self.today, self.spec
             )

@@ -10,13 +10,14 @@ whole of it, and the other columns copy the fields people filter, sort and repor
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -330,5 +331,143 @@ class ExperimentRow(Base):
     imported_at: Mapped[datetime]
 
 
-# Room for later tables (pacing checks, ...): add a model here and a new Alembic revision in
+# ------------------------------------------------------------------ always watching (issue 10)
+
+
+class MediaPlanRow(Base):
+    """An imported media plan. Its id is its content's hash, so importing the same plan again
+    finds this row; the plan activated last is the current one."""
+
+    __tablename__ = "media_plans"
+
+    plan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    imported_by: Mapped[str] = mapped_column(String(128))
+    imported_at: Mapped[datetime]
+    activated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MediaPlanLineRow(Base):
+    __tablename__ = "media_plan_lines"
+    __table_args__ = (Index("ix_media_plan_lines_plan_position", "plan_id", "position"),)
+
+    plan_id: Mapped[str] = mapped_column(
+        ForeignKey("media_plans.plan_id", ondelete="CASCADE"), primary_key=True
+    )
+    line_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # order of the plan, for paging
+    campaign_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    campaign_name: Mapped[str] = mapped_column(String(256))
+    market: Mapped[str | None] = mapped_column(String(256))
+    product: Mapped[str | None] = mapped_column(String(256))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    target_spend: Mapped[float] = mapped_column(Float)
+
+
+class PacingPassRow(Base):
+    """One pass of the pacing monitor over the current plan."""
+
+    __tablename__ = "pacing_passes"
+
+    pass_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    plan_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    autonomous_halt: Mapped[bool] = mapped_column(Boolean, default=False)
+    counts: Mapped[dict[str, Any]]
+
+
+class PacingAssessmentRow(Base):
+    """What one pass decided about one plan line (every decision, healthy ones included)."""
+
+    __tablename__ = "pacing_assessments"
+    __table_args__ = (Index("ix_pacing_assessments_campaign", "campaign_id"),)
+
+    pass_id: Mapped[str] = mapped_column(
+        ForeignKey("pacing_passes.pass_id", ondelete="CASCADE"), primary_key=True
+    )
+    line_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    severity: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    variance_pct: Mapped[float | None] = mapped_column(Float)
+    assessment: Mapped[dict[str, Any]]
+
+
+class PacingAlertRow(Base):
+    """An alert: at most one per campaign (or unmatched plan line), severity and day."""
+
+    __tablename__ = "pacing_alerts"
+    __table_args__ = (
+        Index("ix_pacing_alerts_status_created", "status", "created_at"),
+        Index("ix_pacing_alerts_subject", "subject"),
+    )
+
+    alert_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(ID_LENGTH + 8))
+    campaign_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    line_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    severity: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # open, acknowledged
+    confidence: Mapped[float] = mapped_column(Float)
+    variance_pct: Mapped[float | None] = mapped_column(Float)
+    assessment: Mapped[dict[str, Any]]  # the latest pass's assessment of the line that day
+    pass_id: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
+    acknowledged_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PacingHaltRow(Base):
+    """The monitor's pause of a campaign, from queued to applied (or not), and its release."""
+
+    __tablename__ = "pacing_halts"
+    __table_args__ = (Index("ix_pacing_halts_campaign_queued", "campaign_id", "queued_at"),)
+
+    halt_id: Mapped[str] = mapped_column(String(256), primary_key=True)  # its workflow id
+    alert_key: Mapped[str] = mapped_column(String(256), index=True)
+    campaign_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    status: Mapped[str] = mapped_column(String(16))  # queued, executed, superseded, failed...
+    reason: Mapped[str] = mapped_column(Text, default="")
+    queued_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
+    released_by: Mapped[str | None] = mapped_column(String(128))
+    release_reason: Mapped[str | None] = mapped_column(Text)
+    released_until: Mapped[datetime | None]
+
+
+class NotificationDeliveryRow(Base):
+    """One notification delivered to one target: never delivered there again."""
+
+    __tablename__ = "notification_deliveries"
+
+    event_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)  # hash of the target URL
+    kind: Mapped[str] = mapped_column(String(32))
+    campaign_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    delivered_at: Mapped[datetime]
+
+
+class WatchPassRow(Base):
+    """One KPI watch pass: every campaign looked at, and why it was analysed or skipped."""
+
+    __tablename__ = "watch_passes"
+
+    pass_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None]
+    counts: Mapped[dict[str, Any]]
+    summary: Mapped[dict[str, Any]]
+
+
+# Room for later tables: add a model here and a new Alembic revision in
 # store/migrations/versions; never edit an applied revision.

@@ -1,8 +1,10 @@
 """The worker process: ``python -m workers.worker``.
 
-Registers RecommendationWorkflow, CampaignChangesWorkflow, PortfolioReviewWorkflow and every
-activity on ``settings.temporal_task_queue``. All configuration comes from the environment
-(``settings.Settings``); see ``--help``.
+Registers the workflows (RecommendationWorkflow, CampaignChangesWorkflow, the KPI watch, the
+pacing monitor, its halts, notification delivery, PortfolioReviewWorkflow) and every activity on
+``settings.temporal_task_queue``; at start-up it creates or updates the schedules
+(``workers.schedules``). All configuration comes from the environment (``settings.Settings``);
+see ``--help``.
 """
 
 from __future__ import annotations
@@ -24,18 +26,31 @@ from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities import build_activities, metrics
 from activities.llm.prompts import PromptRegistry
+from activities.notify import Notifier, NotifierConfigurationError, build_notifiers
 from activities.reasoning import Reasoner, build_reasoner, close_reasoner
 from platforms.port import AdPlatform
 from platforms.registry import PlatformConfigurationError, open_platform
 from settings import ConfigurationError, Settings, get_settings
 from store.repository import open_store
 from telemetry import tracing
+from workers import schedules
 from workers.logs import configure_json_logging
 from workflows.campaign_changes import CampaignChangesWorkflow
+from workflows.notifications import NotificationWorkflow
+from workflows.pacing import PacingHaltWorkflow, PacingMonitorWorkflow
 from workflows.portfolio_review import PortfolioReviewWorkflow
 from workflows.recommendation import RecommendationWorkflow
+from workflows.watch import KpiWatchWorkflow
 
-WORKFLOWS = [RecommendationWorkflow, CampaignChangesWorkflow, PortfolioReviewWorkflow]
+WORKFLOWS = [
+    RecommendationWorkflow,
+    CampaignChangesWorkflow,
+    KpiWatchWorkflow,
+    PacingMonitorWorkflow,
+    PacingHaltWorkflow,
+    NotificationWorkflow,
+    PortfolioReviewWorkflow,
+]
 
 log = logging.getLogger("workers.worker")
 
@@ -118,12 +133,17 @@ async def run_worker(
     deployment_config(settings)  # refuse a half-configured version before connecting
     reasoner = reasoner or prepare_reasoner(settings)
     platform = platform or prepare_platform(settings)
+    notifiers = prepare_notifiers(settings)
     client = client or await connect_client(settings)
     stop = stop or asyncio.Event()
     store = await open_store(settings.database_url, migrate=True)
     try:
-        activities = build_activities(settings, store, platform, client, reasoner=reasoner)
+        activities = build_activities(
+            settings, store, platform, client, reasoner=reasoner, notifiers=notifiers
+        )
         worker = build_worker(client, settings, activities, graceful_shutdown=graceful_shutdown)
+        if settings.schedules_apply_on_start:
+            await schedules.apply(client, settings)
         async with worker:
             log.info(
                 "Worker polling task queue %s on %s (namespace %s, reasoner %s, ad platform %s)",
@@ -150,6 +170,14 @@ def prepare_platform(settings: Settings) -> AdPlatform:
         raise ConfigurationError(str(err)) from err
 
 
+def prepare_notifiers(settings: Settings) -> list[Notifier]:
+    """The log and every NOTIFY_URLS target; ConfigurationError names a bad entry."""
+    try:
+        return build_notifiers(settings.notify_url_list(), settings.notify_timeout_seconds)
+    except NotifierConfigurationError as err:
+        raise ConfigurationError(str(err)) from err
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m workers.worker",
@@ -158,7 +186,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             "variables (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, "
             "TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_BUILD_ID, "
             "DATABASE_URL, AD_PLATFORM, AD_PLATFORM_URL, GOOGLE_ADS_*, META_*, REASONER, "
-            "MAX_CACHED_WORKFLOWS, CHANGE_COOLDOWN_SECONDS, "
+            "MAX_CACHED_WORKFLOWS, CHANGE_COOLDOWN_SECONDS, WATCH_INTERVAL, PACING_INTERVAL, "
+            "PACING_AUTONOMOUS_HALT, PACING__*, NOTIFY_URLS, SCHEDULES_APPLY_ON_START, "
             "OTEL_TRACES_EXPORTER (none, console, otlp), OTEL_EXPORTER_OTLP_ENDPOINT, ...; "
             "see settings.py) or a .env file."
         ),
@@ -209,6 +238,7 @@ async def _main(args: argparse.Namespace) -> None:
     deployment_config(settings)
     reasoner = prepare_reasoner(settings)
     platform = prepare_platform(settings)
+    prepare_notifiers(settings)
     if args.app_metrics_bind:
         metrics.serve(args.app_metrics_bind)
     runtime = None

@@ -41,6 +41,23 @@ PORTFOLIO_ACTIVITY_NAMES = frozenset(
         ATTACH_PORTFOLIO_SUMMARY,
     }
 )
+# Notifications (workflows.notifications): deliver one to every target once; start the
+# delivery workflows of a batch (delayed ones too) without waiting for them.
+DELIVER_NOTIFICATION = "deliver_notification"
+QUEUE_NOTIFICATIONS = "queue_notifications"
+
+# The KPI watch (workflows.watch).
+LIST_WATCH_CAMPAIGNS = "list_watch_campaigns"
+ASSESS_KPI_MOVES = "assess_kpi_moves"
+START_WATCH_ANALYSIS = "start_watch_analysis"
+SAVE_WATCH_PASS = "save_watch_pass"
+
+# The spend-pacing monitor (workflows.pacing).
+BEGIN_PACING_PASS = "begin_pacing_pass"
+ASSESS_PACING = "assess_pacing"
+FINISH_PACING_PASS = "finish_pacing_pass"
+START_PACING_HALTS = "start_pacing_halts"
+RECORD_HALT_OUTCOME = "record_halt_outcome"
 
 # Optional context sources: context field name -> collector activity name.
 OPTIONAL_COLLECTORS: dict[str, str] = {
@@ -64,6 +81,17 @@ ALL_ACTIVITY_NAMES = frozenset(
         SUBMIT_CAMPAIGN_CHANGE,
         LAST_CAMPAIGN_CHANGE,
         *PORTFOLIO_ACTIVITY_NAMES,
+        DELIVER_NOTIFICATION,
+        QUEUE_NOTIFICATIONS,
+        LIST_WATCH_CAMPAIGNS,
+        ASSESS_KPI_MOVES,
+        START_WATCH_ANALYSIS,
+        SAVE_WATCH_PASS,
+        BEGIN_PACING_PASS,
+        ASSESS_PACING,
+        FINISH_PACING_PASS,
+        START_PACING_HALTS,
+        RECORD_HALT_OUTCOME,
     }
 )
 

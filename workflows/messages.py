@@ -32,3 +32,21 @@ PORTFOLIO_STATUS_QUERY = "status"
 def portfolio_review_id(suffix: str) -> str:
     """Workflow id (= review id) of an on-demand portfolio review."""
     return f"portfolio-review-{suffix}"
+
+
+# Always watching (issue 10): the scheduled passes, a pacing halt (a requester of the change
+# queue, like a recommendation), and one workflow per notification.
+KPI_WATCH_WORKFLOW = "KpiWatchWorkflow"
+PACING_MONITOR_WORKFLOW = "PacingMonitorWorkflow"
+PACING_HALT_WORKFLOW = "PacingHaltWorkflow"
+NOTIFICATION_WORKFLOW = "NotificationWorkflow"
+
+
+def notification_id(key: str) -> str:
+    """One delivery workflow per event key: a second start of the same event is refused."""
+    return f"notify-{key}"
+
+
+def pacing_halt_id(campaign_id: str, day: str) -> str:
+    """At most one halt of a campaign per day, however many passes see it critical."""
+    return f"pacing-halt-{campaign_id}-{day}"

@@ -13,12 +13,17 @@ CAMPAIGN_ID = SearchAttributeKey.for_keyword("CampaignId")
 RECOMMENDATION_STATUS = SearchAttributeKey.for_keyword("RecommendationStatus")
 RECOMMENDED_ACTION = SearchAttributeKey.for_keyword("RecommendedAction")
 CONFIDENCE = SearchAttributeKey.for_float("Confidence")  # indexed as Double
+# Pacing alerts' notification workflows and halts: find every critical one, every escalation.
+PACING_SEVERITY = SearchAttributeKey.for_keyword("PacingSeverity")
+PACING_ACTION = SearchAttributeKey.for_keyword("PacingAction")
 
 ALL_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (
     CAMPAIGN_ID,
     RECOMMENDATION_STATUS,
     RECOMMENDED_ACTION,
     CONFIDENCE,
+    PACING_SEVERITY,
+    PACING_ACTION,
 )
 
 
@@ -35,3 +40,19 @@ def start_search_attributes(campaign_id: str) -> TypedSearchAttributes:
 def campaign_search_attributes(campaign_id: str) -> TypedSearchAttributes:
     """A campaign's change queue is findable by the campaign it serialises."""
     return TypedSearchAttributes([SearchAttributePair(CAMPAIGN_ID, campaign_id)])
+
+
+def pacing_search_attributes(
+    campaign_id: str | None, severity: str | None, action: str | None
+) -> TypedSearchAttributes:
+    """A pacing alert's workflows are findable by campaign, severity and action."""
+    pairs = [
+        SearchAttributePair(key, value)
+        for key, value in (
+            (CAMPAIGN_ID, campaign_id),
+            (PACING_SEVERITY, severity),
+            (PACING_ACTION, action),
+        )
+        if value
+    ]
+    return TypedSearchAttributes(pairs)

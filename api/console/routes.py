@@ -100,6 +100,9 @@ def install(app: FastAPI, settings: Settings) -> None:
     from api.console import portfolio  # imports this module: here, not at the top
 
     app.include_router(portfolio.router)  # before the router's catch-all 404
+    from api.console.pacing import router as pacing_router  # it builds on this module
+
+    app.include_router(pacing_router)  # before the router's catch-all
     app.include_router(router)
     app.add_exception_handler(ConsoleError, _console_error)
     app.add_exception_handler(SignInRequired, _sign_in_required)

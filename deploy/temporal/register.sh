@@ -12,7 +12,7 @@ temporal operator namespace describe -n "$NAMESPACE" >/dev/null 2>&1 \
 
 existing=$(temporal operator search-attribute list -n "$NAMESPACE")
 for attribute in CampaignId:Keyword RecommendationStatus:Keyword RecommendedAction:Keyword \
-                 Confidence:Double; do
+                 Confidence:Double PacingSeverity:Keyword PacingAction:Keyword; do
   name=${attribute%%:*}
   if echo "$existing" | grep -qw "$name"; then
     echo "search attribute $name exists"

@@ -25,7 +25,7 @@ from domain.context import (
     HistoryData,
     PastAction,
 )
-from domain.platform import CampaignSettings, CampaignSummary
+from domain.platform import CampaignSettings, CampaignSummary, SpendReport
 from domain.recommendation import ActionParameters, ActionType
 from platforms import reports
 from platforms.config import GoogleAdsConfig
@@ -261,6 +261,23 @@ class GoogleAdsPlatform:
             segment_budgets={
                 other.campaign_id: other.budget_micros / MICROS for other in account.campaigns
             },
+        )
+
+    async def spend_report(self, campaign_id: str, since: date) -> SpendReport:
+        customer, campaign = self._ids(campaign_id)
+        today = self._today()
+        account, daily = await all_of(
+            read_account(self._wire, customer, campaign),
+            self._daily(customer, campaign, Period(since, today)),
+        )
+        info = account.campaign
+        return reports.spend_report(
+            campaign_id=campaign_id,
+            campaign_name=info.name,
+            status=_status(info.status),
+            daily_budget=info.budget_micros / MICROS,
+            daily=daily,
+            today=today,
         )
 
     # ------------------------------------------------------------------------- writes

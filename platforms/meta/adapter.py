@@ -35,7 +35,7 @@ from domain.context import (
     CreativeMetrics,
     HistoryData,
 )
-from domain.platform import CampaignSettings, CampaignSummary
+from domain.platform import CampaignSettings, CampaignSummary, SpendReport
 from domain.recommendation import ActionParameters, ActionType
 from platforms import reports
 from platforms.config import MetaConfig
@@ -225,6 +225,20 @@ class MetaPlatform:
                 for adset in state.running_adsets
                 if adset.daily_budget is not None
             },
+        )
+
+    async def spend_report(self, campaign_id: str, since: date) -> SpendReport:
+        today = self._today()
+        state, daily = await all_of(
+            self._state(campaign_id), self._daily(campaign_id, Period(since, today))
+        )
+        return reports.spend_report(
+            campaign_id=campaign_id,
+            campaign_name=state.campaign.name,
+            status=_status(state.campaign.status),
+            daily_budget=state.daily_budget,
+            daily=daily,
+            today=today,
         )
 
     # ------------------------------------------------------------------------- writes

@@ -14,6 +14,8 @@ from temporalio.common import VersioningBehavior
 from activities import build_activities
 from platforms.simulator import SimulatorPlatform
 from settings import ConfigurationError, Settings
+from store.engine import create_engine
+from store.monitor import MonitorStore
 from tests.workflows.doubles import MemoryStore
 from workers.logs import TemporalContextFilter, configure_json_logging
 from workers.worker import deployment_config, parse_args
@@ -23,7 +25,14 @@ from workflows.activity_names import ALL_ACTIVITY_NAMES
 async def test_every_activity_the_workflow_calls_is_registered() -> None:
     platform = SimulatorPlatform.connect("http://ad-platform.invalid", 1.0)
     temporal = await Client.connect("localhost:1", lazy=True)  # never called here
-    activities = build_activities(Settings(), MemoryStore(), platform, temporal)  # type: ignore[arg-type]
+    monitor = MonitorStore(create_engine("sqlite+aiosqlite://"))  # never queried here
+    activities = build_activities(
+        Settings(),
+        MemoryStore(),  # type: ignore[arg-type]
+        platform,
+        temporal,
+        monitor=monitor,
+    )
     await platform.aclose()
     names = {fn.__temporal_activity_definition.name for fn in activities}  # type: ignore[attr-defined]
     assert names == ALL_ACTIVITY_NAMES

@@ -7,7 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,20 +111,41 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-async def stack(tmp_path_factory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("e2e")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """One real Temporal dev server for every stack of the session."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
         dev_server_extra_args=["--sqlite-pragma", "journal_mode=wal"],
     )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def stack(dev_server: WorkflowEnvironment, tmp_path_factory) -> AsyncIterator[Stack]:
+    async with launch_stack(dev_server, tmp_path_factory.mktemp("e2e")) as stack:
+        yield stack
+
+
+@asynccontextmanager
+async def launch_stack(
+    env: WorkflowEnvironment,
+    tmp: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    task_queue: str = "e2e-marketing-agent",
+) -> AsyncIterator[Stack]:
+    """Simulator, API and worker processes of their own (database, task queue) on ``env``."""
     target = env.client.service_client.config.target_host
     api_port, simulator_port = free_port(), free_port()
     base_env = {
         **os.environ,
         "TEMPORAL_ADDRESS": target,
-        "TEMPORAL_TASK_QUEUE": "e2e-marketing-agent",
+        "TEMPORAL_TASK_QUEUE": task_queue,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'agent.db'}",
         "AD_PLATFORM_URL": f"http://127.0.0.1:{simulator_port}",
         "API_PORT": str(api_port),
@@ -134,6 +156,7 @@ async def stack(tmp_path_factory) -> Iterator[Stack]:
         "SIMULATOR_CAMPAIGNS": str(GENERATED_CAMPAIGNS),
         "SIMULATOR_SEED": "7",
         "RATE_LIMIT": "10000/minute",
+        **(extra_env or {}),
     }
     python = str(BIN / "python")
     simulator = Process(
@@ -162,6 +185,20 @@ async def stack(tmp_path_factory) -> Iterator[Stack]:
             print(f"--- {process.name} log ---\n{process.log_tail()}")
         raise
     finally:
+        await end_open_runs(env, task_queue)
         for process in stack.processes:
             process.stop()
-        await env.shutdown()
+
+
+async def end_open_runs(env: WorkflowEnvironment, task_queue: str) -> None:
+    """Workflow ids are the namespace's, not a stack's: a campaign's change queue left open on
+    this stack's task queue (it stays for the cooldown) would take the next stack's changes of
+    that campaign and never run them. End every run still open on this task queue."""
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    async for run in env.client.list_workflows(query):
+        try:
+            await env.client.get_workflow_handle(run.id, run_id=run.run_id).terminate(
+                "the test stack is shutting down"
+            )
+        except Exception:  # closed meanwhile
+            pass

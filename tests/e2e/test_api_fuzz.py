@@ -14,11 +14,14 @@ from tests.e2e.conftest import KEYS, Stack
 pytestmark = pytest.mark.e2e
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
+CONFIG = Path(__file__).resolve().parents[2] / "schemathesis.toml"
 
 
 async def test_generated_requests_get_documented_answers_and_never_a_5xx(stack: Stack) -> None:
     fuzz = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{stack.api_url}/api/openapi.json",
         "--header",

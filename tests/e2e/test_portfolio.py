@@ -54,7 +54,15 @@ async def test_a_review_of_the_simulators_account(stack: Stack) -> None:
     assert decisions["exp-ab-public-2019"] == "stop"  # the public A/B test: a loss
     assert decisions["exp-uneven-01-landing"] == "stop"  # its broken split
     pauses = {r["target"] for r in report["recommendations"] if r["action"] == "Campaign Pause"}
-    assert pauses == {"cmp-tracking-01", "cmp-tracking-02"}
+    # The curated broken-tracking campaigns are paused; the generated ones may be too, but only
+    # on the same evidence: a critical zero-conversions or tracking-gap risk.
+    assert {"cmp-tracking-01", "cmp-tracking-02"} <= pauses
+    stopping = {
+        r["campaign_id"]
+        for r in report["risks"]
+        if r["severity"] == "critical" and r["kind"] in ("zero_conversions", "tracking_gap")
+    }
+    assert pauses <= stopping
     assert report["provenance"]["versions"]["optimiser"].startswith("gamma-poisson")
     assert markdown.status_code == 200 and "## Provenance" in markdown.text
     assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")

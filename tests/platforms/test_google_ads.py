@@ -6,7 +6,7 @@ quota) as the activities report them to the workflow."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -316,3 +316,28 @@ async def test_unavailable_is_retryable_but_internal_is_not(google, google_serve
     with pytest.raises(ApplicationError) as err:
         await ActivityEnvironment().run(AdPlatformCollectors(google).collect_campaign, BRAND)
     assert err.value.type == errors.AD_PLATFORM_UNAVAILABLE and not err.value.non_retryable
+
+
+async def test_spend_reports_are_the_daily_cost_in_the_account_currency(
+    google: GoogleAdsPlatform,
+) -> None:
+    since = datetime.now(UTC).date() - timedelta(days=20)
+    report = await google.spend_report(BRAND, since)
+    metrics = await google.campaign_metrics(BRAND, 7)
+
+    assert (report.campaign_name, report.status, report.daily_budget) == (
+        "Search - Brand",
+        "active",
+        400.0,
+    )
+    week = [
+        spend
+        for day, spend in report.daily_spend.items()
+        if metrics.period_start <= day <= metrics.period_end
+    ]
+    assert sum(week) == pytest.approx(metrics.spend, rel=0.01)  # dollars, as the metrics
+    assert min(report.daily_spend) >= since
+    # Google Ads names no market, product or flight, nor how fresh its figures are.
+    assert report.market is None and report.start_date is None
+    lag = datetime.now(UTC) - report.reported_through
+    assert timedelta(hours=2, minutes=59) < lag < timedelta(hours=3, minutes=1)

@@ -6,7 +6,7 @@ tokens, rate limits) as the activities report them to the workflow."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -334,3 +334,19 @@ async def test_an_unreachable_graph_is_retryable_and_never_shows_the_token(graph
     assert err.value.type == errors.AD_PLATFORM_UNAVAILABLE and not err.value.non_retryable
     assert "access_token=REDACTED" in err.value.message
     assert fake_meta.ACCESS_TOKEN not in err.value.message
+
+
+async def test_spend_reports_are_the_daily_insights_spend(meta) -> None:
+    since = datetime.now(UTC).date() - timedelta(days=20)
+    report = await meta.spend_report(PROSPECTING, since)
+    metrics = await meta.campaign_metrics(PROSPECTING, 7)
+
+    assert report.campaign_name == "Prospecting - Broad" and report.daily_budget == 250.0
+    week = [
+        spend
+        for day, spend in report.daily_spend.items()
+        if metrics.period_start <= day <= metrics.period_end
+    ]
+    assert sum(week) == pytest.approx(metrics.spend, rel=0.01)
+    assert report.product is None and report.end_date is None
+    assert datetime.now(UTC) - report.reported_through > timedelta(hours=2, minutes=59)

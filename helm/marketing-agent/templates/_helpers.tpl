@@ -83,6 +83,13 @@ app.kubernetes.io/component: {{ .component }}
       name: {{ .Values.llm.apiKeySecret.name }}
       key: {{ .Values.llm.apiKeySecret.key }}
 {{- end }}
+{{- if .Values.notifications.urlsSecret.name }}
+- name: NOTIFY_URLS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.notifications.urlsSecret.name }}
+      key: {{ .Values.notifications.urlsSecret.key }}
+{{- end }}
 {{- end }}
 
 {{- define "marketing-agent.podSecurity" -}}
