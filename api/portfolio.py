@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
+from activities.analysis_start import start_recommendation
 from api import temporal
 from api.auth import Principal
 from api.errors import ApiError
@@ -315,7 +316,7 @@ class PortfolioService:
             proposal=item.lifecycle.proposal,
         )
         try:
-            await temporal.start_recommendation(
+            await start_recommendation(
                 self.client, self.settings.temporal_task_queue, analyze
             )
         except Exception as exc:
