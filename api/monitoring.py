@@ -133,6 +133,7 @@ class ScheduleView(BaseModel):
     paused: bool | None = None
     note: str | None = None
     interval_seconds: float | None = None
+    cron: str | None = Field(default=None, description="the calendar, for a cron schedule (UTC)")
     next_runs: list[str] = Field(default_factory=list)
     recent_runs: list[dict[str, Any]] = Field(default_factory=list)
     running: list[str] = Field(default_factory=list)

@@ -316,9 +316,7 @@ class PortfolioService:
             proposal=item.lifecycle.proposal,
         )
         try:
-            await start_recommendation(
-                self.client, self.settings.temporal_task_queue, analyze
-            )
+            await start_recommendation(self.client, self.settings.temporal_task_queue, analyze)
         except Exception as exc:
             raise ApiError(
                 503,

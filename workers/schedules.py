@@ -1,14 +1,16 @@
 """The Temporal Schedules of the agent's own jobs: ``python -m workers.schedules``.
 
-Two schedules per deployment (task queue), ids ``{TEMPORAL_TASK_QUEUE}-kpi-watch`` and
-``{TEMPORAL_TASK_QUEUE}-pacing-monitor``:
+Three schedules per deployment (task queue), ids ``{TEMPORAL_TASK_QUEUE}-{name}``:
 
 - ``kpi-watch``, every ``WATCH_INTERVAL`` (6 h): ``KpiWatchWorkflow`` analyses the campaigns
   whose KPIs moved;
 - ``pacing-monitor``, every ``PACING_INTERVAL`` (4 h): ``PacingMonitorWorkflow`` reconciles the
-  media plan with the platform's actual spend.
+  media plan with the platform's actual spend;
+- ``portfolio-review``, on ``PORTFOLIO_SCHEDULE_CRON`` (Monday 06:00 UTC): the weekly
+  ``PortfolioReviewWorkflow`` (Temporal suffixes the workflow id with the scheduled time; that
+  id is the review id). It reads its thresholds from the worker's settings when it runs.
 
-Policies, the same for both, and why:
+Policies, the same for all, and why:
 
 - **Overlap: skip.** A pass still running when the next is due means the platform or our
   workers are slow; a second pass over the same campaigns would only add load and reach the
@@ -17,8 +19,9 @@ Policies, the same for both, and why:
   the workers the missed pass still runs late; after a longer one it is dropped and the next
   regular pass looks at the account as it is then (replaying old passes adds nothing: each one
   reads the current state).
-- **Jitter: up to 5 minutes** (at most a tenth of the interval), so that several deployments
-  (or tenants) on one ad-platform account do not all hit its rate limits at the same second.
+- **Jitter: up to 5 minutes** (at most a tenth of the interval; none for the weekly review,
+  which people expect at its hour), so that several deployments (or tenants) on one ad-platform
+  account do not all hit its rate limits at the same second.
 
 ``apply`` creates the schedules or updates them to the settings (interval, policies, the
 thresholds and pacing policy passed to every pass) and is idempotent: the worker runs it at
@@ -59,6 +62,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.passes import PacingInput, WatchInput
+from domain.portfolio.runs import PortfolioReviewInput
 from settings import Settings, get_settings
 from workflows import messages
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
@@ -67,6 +71,9 @@ log = logging.getLogger("workers.schedules")
 
 KPI_WATCH = "kpi-watch"
 PACING_MONITOR = "pacing-monitor"
+PORTFOLIO_REVIEW = "portfolio-review"
+NAMES = (KPI_WATCH, PACING_MONITOR, PORTFOLIO_REVIEW)
+WEEK = timedelta(days=7)
 MAX_JITTER = timedelta(minutes=5)
 MAX_CATCHUP = timedelta(hours=1)
 OVERLAP = ScheduleOverlapPolicy.SKIP
@@ -76,9 +83,18 @@ OVERLAP = ScheduleOverlapPolicy.SKIP
 class Job:
     name: str
     workflow: str
-    interval: timedelta
+    interval: timedelta  # the longest gap between runs: bounds jitter and catch-up
     arg: Any
     note: str
+    cron: str | None = None  # a calendar instead of a fixed interval
+
+    def spec(self) -> ScheduleSpec:
+        if self.cron:
+            return ScheduleSpec(cron_expressions=[self.cron])
+        return ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=self.interval)],
+            jitter=min(MAX_JITTER, self.interval / 10),
+        )
 
     def schedule(self, settings: Settings) -> Schedule:
         return Schedule(
@@ -89,10 +105,7 @@ class Job:
                 task_queue=settings.temporal_task_queue,
                 static_summary=self.note,
             ),
-            spec=ScheduleSpec(
-                intervals=[ScheduleIntervalSpec(every=self.interval)],
-                jitter=min(MAX_JITTER, self.interval / 10),
-            ),
+            spec=self.spec(),
             policy=SchedulePolicy(overlap=OVERLAP, catchup_window=min(MAX_CATCHUP, self.interval)),
             state=ScheduleState(note=self.note),
         )
@@ -127,6 +140,14 @@ def jobs(settings: Settings) -> list[Job]:
             ),
             "Spend pacing: the media plan against the platform's actual spend",
         ),
+        Job(
+            PORTFOLIO_REVIEW,
+            messages.PORTFOLIO_REVIEW_WORKFLOW,
+            WEEK,
+            PortfolioReviewInput(requested_by="schedule", trigger="schedule"),
+            "Weekly portfolio review: experiments, KPIs, ROI and the budget allocation",
+            cron=settings.portfolio_schedule_cron,
+        ),
     ]
 
 
@@ -150,7 +171,7 @@ async def apply(client: Client, settings: Settings) -> dict[str, str]:
         except ScheduleAlreadyRunningError:
             await client.get_schedule_handle(sid).update(_keeping_state(wanted))
             done[sid] = "updated"
-        log.info("Schedule %s %s (every %s)", sid, done[sid], job.interval)
+        log.info("Schedule %s %s (%s)", sid, done[sid], job.cron or f"every {job.interval}")
     return done
 
 
@@ -223,6 +244,7 @@ async def describe(client: Client, settings: Settings) -> list[dict[str, Any]]:
                 "paused": state.paused,
                 "note": state.note,
                 "interval_seconds": intervals[0].every.total_seconds() if intervals else None,
+                "cron": job.cron,
                 "next_runs": [t.isoformat() for t in info.next_action_times[:3]],
                 "recent_runs": [
                     {
@@ -242,8 +264,8 @@ class UnknownSchedule(LookupError):
 
 
 def _known(settings: Settings, name: str) -> str:
-    if name not in (KPI_WATCH, PACING_MONITOR):
-        raise UnknownSchedule(f"no schedule {name!r} (there are {KPI_WATCH}, {PACING_MONITOR})")
+    if name not in NAMES:
+        raise UnknownSchedule(f"no schedule {name!r} (there are {', '.join(NAMES)})")
     return schedule_id(settings, name)
 
 
@@ -254,8 +276,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m workers.schedules",
         description=(
-            "The agent's Temporal Schedules: the KPI watch (WATCH_INTERVAL, default 6 h) and "
-            "the spend-pacing monitor (PACING_INTERVAL, default 4 h). Configured like the "
+            "The agent's Temporal Schedules: the KPI watch (WATCH_INTERVAL, default 6 h), "
+            "the spend-pacing monitor (PACING_INTERVAL, default 4 h) and the weekly portfolio "
+            "review (PORTFOLIO_SCHEDULE_CRON, default Monday 06:00 UTC). Configured like the "
             "worker (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE, ...)."
         ),
     )
@@ -264,10 +287,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     commands.add_parser("list", help="show each schedule: paused, next runs, recent runs")
     for verb, text in (("pause", "stop starting passes"), ("resume", "start passes again")):
         command = commands.add_parser(verb, help=text)
-        command.add_argument("name", choices=[KPI_WATCH, PACING_MONITOR])
+        command.add_argument("name", choices=NAMES)
         command.add_argument("--note", default="", help="why (shown in the Temporal UI)")
     command = commands.add_parser("trigger", help="run a pass now")
-    command.add_argument("name", choices=[KPI_WATCH, PACING_MONITOR])
+    command.add_argument("name", choices=NAMES)
     return parser.parse_args(argv)
 
 

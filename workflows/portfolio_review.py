@@ -9,9 +9,9 @@ with a note → attach the summary (or the note): status "completed".
 The optimiser's seed is drawn here (``workflow.random()``, replay-safe) and goes into the
 review activity's input, so the decision is in the history and can be replayed.
 
-Started by the API (id ``portfolio-review-...``, see ``messages.portfolio_review_id``) and by the
-weekly Temporal Schedule (``workers.portfolio_schedule``; Temporal suffixes the schedule's
-workflow id with the scheduled time, and that id is the review id).
+Started by the API (id ``portfolio-review-...``, see ``messages.portfolio_review_id``) and by
+the weekly Temporal Schedule (``portfolio-review`` in ``workers.schedules``; Temporal suffixes
+the schedule's workflow id with the scheduled time, and that id is the review id).
 """
 
 from __future__ import annotations

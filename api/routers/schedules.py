@@ -22,7 +22,7 @@ Name = Annotated[
         min_length=1,
         max_length=32,
         pattern=r"^[a-z][a-z-]*$",
-        description="`kpi-watch` or `pacing-monitor`",
+        description="`kpi-watch`, `pacing-monitor` or `portfolio-review`",
     ),
 ]
 ADMIN = Depends(require_roles(Role.admin))

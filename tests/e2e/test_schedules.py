@@ -35,8 +35,10 @@ async def test_schedules_are_applied_idempotently_and_keep_an_operators_pause(
     )
     watch_id = schedules.schedule_id(settings, schedules.KPI_WATCH)
     pacing_id = schedules.schedule_id(settings, schedules.PACING_MONITOR)
-    assert await schedules.apply(client, settings) == {watch_id: "created", pacing_id: "created"}
-    assert await schedules.apply(client, settings) == {watch_id: "updated", pacing_id: "updated"}
+    review_id = schedules.schedule_id(settings, schedules.PORTFOLIO_REVIEW)
+    every = (watch_id, pacing_id, review_id)
+    assert await schedules.apply(client, settings) == dict.fromkeys(every, "created")
+    assert await schedules.apply(client, settings) == dict.fromkeys(every, "updated")
 
     described = await client.get_schedule_handle(pacing_id).describe()
     spec, policy = described.schedule.spec, described.schedule.policy
@@ -85,7 +87,7 @@ async def test_schedules_are_applied_idempotently_and_keep_an_operators_pause(
             assert not_admin.status_code == 403
     finally:
         await store.close()
-        for sid in (watch_id, pacing_id):
+        for sid in every:
             await client.get_schedule_handle(sid).delete()
         # The triggered pass has no worker on this task queue: stop it.
         async for run in client.list_workflows(f"TaskQueue = '{settings.temporal_task_queue}'"):

@@ -26,7 +26,7 @@ from settings import Settings
 from store import Store
 from tests.fakes.portfolio_platform import fixture_platform
 from tests.portfolio.records import seed
-from workers import portfolio_schedule
+from workers import schedules
 from workers.worker import WORKFLOWS
 from workflows import messages
 from workflows.portfolio_review import PortfolioReviewWorkflow
@@ -245,13 +245,13 @@ async def _wait_pending(client: Client, workflow_id: str, within: float = 60) ->
     raise AssertionError(f"{workflow_id} never reached review; last {state}")
 
 
-async def test_the_weekly_schedule_is_created_once_and_updated_after(dev_server, task_queue):
+async def test_the_weekly_review_is_scheduled_on_its_cron(dev_server, task_queue):
     client = dev_server.client
-    settings = Settings(temporal_task_queue=task_queue)
+    settings = Settings(temporal_task_queue=task_queue, portfolio_schedule_cron="0 7 * * 2")
+    sid = schedules.schedule_id(settings, schedules.PORTFOLIO_REVIEW)
     try:
-        assert await portfolio_schedule.ensure_schedule(client, settings) == "created"
-        assert await portfolio_schedule.ensure_schedule(client, settings, "0 7 * * 2") == "updated"
-        described = await client.get_schedule_handle(portfolio_schedule.SCHEDULE_ID).describe()
+        assert (await schedules.apply(client, settings))[sid] == "created"
+        described = await client.get_schedule_handle(sid).describe()
         # The server keeps the cron as a calendar: the next review is a Tuesday at 07:00 UTC.
         upcoming = described.info.next_action_times[0]
         assert (upcoming.weekday(), upcoming.hour, upcoming.minute) == (1, 7, 0)
@@ -259,4 +259,5 @@ async def test_the_weekly_schedule_is_created_once_and_updated_after(dev_server,
         assert action.workflow == messages.PORTFOLIO_REVIEW_WORKFLOW
         assert action.task_queue == task_queue
     finally:
-        await client.get_schedule_handle(portfolio_schedule.SCHEDULE_ID).delete()
+        for name in schedules.NAMES:
+            await client.get_schedule_handle(schedules.schedule_id(settings, name)).delete()
