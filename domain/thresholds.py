@@ -45,7 +45,7 @@ class SignalThresholds(BaseModel):
     # Fewer conversions than this make the CPA a small-sample reading (lower confidence).
     min_conversions: float = Field(default=30.0, ge=0)
     # Regenerate when the critique leaves confidence below this.
-    min_confidence: float = Field(default=0.6, ge=0, le=1)
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
 
 
 class Guardrails(BaseModel):

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from activities.reasoning import RulesReasoner
 from domain.lifecycle import LifecyclePolicy
+from domain.recommendation import ActionType
+from domain.rules.calibration import CONVERSION_BANDS, PRIOR_WEIGHT, conversion_band
 from evals.dataset import EvalCase
 from evals.datasets.build_world_sample import load_sample, render
 from evals.harness import run_cases
@@ -84,19 +86,31 @@ def detail(cases: list[WorldCase], results) -> None:
         print(f"  {action:20} {share:.2f}")
 
 
-def fit(cases: list[WorldCase], results, bands=(0.0, 0.5, 0.65, 0.8, 1.01)) -> None:
-    table: dict[tuple[str, int], list[bool]] = defaultdict(list)
-    for c, r in zip(cases, results, strict=True):
-        if r.predicted_action is None:
+def fit(cases: list[WorldCase], results) -> dict[str, list[float]]:
+    """P(acceptable) per recommended action and conversions band (``CONVERSION_BANDS``), each
+    cell shrunk toward its action's pooled rate by ``PRIOR_WEIGHT`` pseudo-cases."""
+    cells: dict[tuple[str, int], list[bool]] = defaultdict(list)
+    for case, result in zip(cases, results, strict=True):
+        if result.predicted_action is None:
             continue
-        band = next(i for i in range(len(bands) - 1) if r.confidence < bands[i + 1])
-        table[(r.predicted_action, band)].append(r.predicted_action in c.acceptable)
-    print("\ncalibration fit: action, raw band, cases, acceptable")
-    for (action, band), oks in sorted(table.items()):
-        print(
-            f"  {action:20} [{bands[band]:.2f},{bands[band + 1]:.2f}) {len(oks):4d} "
-            f"{sum(oks) / len(oks):.3f}"
-        )
+        band = conversion_band(case.context.campaign.conversions)
+        cells[(result.predicted_action, band)].append(result.predicted_action in case.acceptable)
+    table = {}
+    print(f"\ncalibration fit over {len(cases)} campaigns (cases, acceptable, fitted):")
+    for action in ACTIONS:
+        pooled = [ok for (a, _), oks in cells.items() if a == action for ok in oks]
+        prior = sum(pooled) / len(pooled) if pooled else 0.5
+        rates = []
+        for band in range(len(CONVERSION_BANDS) + 1):
+            oks = cells.get((action, band), [])
+            rates.append(round((sum(oks) + PRIOR_WEIGHT * prior) / (len(oks) + PRIOR_WEIGHT), 2))
+            print(f"  {action:20} band {band}: {len(oks):4d} {sum(oks):4d} -> {rates[-1]:.2f}")
+        table[action] = rates
+    print("\nCALIBRATION = {")
+    for action, rates in table.items():
+        print(f"    ActionType.{ActionType(action).name}: {tuple(rates)},")
+    print("}")
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:
