@@ -11,11 +11,19 @@ from pydantic import BaseModel, Field
 
 class SignalThresholds(BaseModel):
     significant_change_pct: float = 10.0
+    # Normal variance says nothing is going on, so it cannot outrank a cause with evidence: once
+    # another cause scores this much, normal variance's score is capped at that cause's (ties go
+    # to the cause). Tuned on seeded worlds (seeds 1-3, see evals/README.md): without the cap the
+    # reasoner left 44 % of the campaigns alone, and doing nothing was acceptable for 43 % of
+    # those; where another cause scored 0.2+, its action was acceptable for 70 %.
+    evidence_score: float = Field(default=0.2, ge=0, le=1)
     critical_change_pct: float = 30.0
     trend_days: int = 3
     fatigue_frequency: float = 5.0
     fatigue_creative_age_days: int = 30
-    saturation_impression_share: float = 0.90
+    # The seed's 0.90, lowered on seeded worlds (seeds 1-3): at 80-90 % impression share an
+    # expansion was acceptable 71 % of the time where the reasoner had done nothing.
+    saturation_impression_share: float = 0.85
     competitor_activity_change_pct: float = 20.0
     # Uneven efficiency: worst/best segment CPA ratio that calls for a reallocation, the ratio
     # under which segments count as even, and the spend share that makes a segment count.
@@ -39,7 +47,7 @@ class SignalThresholds(BaseModel):
     # Fewer conversions than this make the CPA a small-sample reading (lower confidence).
     min_conversions: float = Field(default=30.0, ge=0)
     # Regenerate when the critique leaves confidence below this.
-    min_confidence: float = Field(default=0.6, ge=0, le=1)
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
 
 
 class Guardrails(BaseModel):

@@ -36,7 +36,7 @@ from settings import get_settings
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = REPO / "evals" / "datasets" / "golden.jsonl"
 DEFAULT_REPORTS = REPO / "evals" / "reports"
-DEFAULT_MIN_AGREEMENT = 0.70
+DEFAULT_MIN_AGREEMENT = 0.60
 EXIT_OK, EXIT_GATE_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -94,7 +94,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
             "(analyze, recommend, critique, regenerate, guardrails; no human wait), then report "
             "agreement, per-action scores, kappa, calibration, regenerations, latency and cost. "
             "Writes report.json and report.md, stores the run in evaluation_runs, and exits 1 "
-            "when agreement is under --min-agreement."
+            "when agreement (on oracle-labelled cases, such as the golden set: the share "
+            "acceptable to the oracle) is under --min-agreement."
         ),
     )
     _common(sub)
@@ -263,7 +264,7 @@ async def cmd_run(args: argparse.Namespace) -> int:
             min_agreement=args.min_agreement,
             policy=policy,
         ),
-        gate_passed=summary.agreement >= args.min_agreement,
+        gate_passed=gate_figure(summary) >= args.min_agreement,
         summary=summary,
         judge=judge,
         judge_note=judge_note,
@@ -373,6 +374,14 @@ async def cmd_export(args: argparse.Namespace) -> int:
         if count:
             print(f"skipped {count} approved run(s) {reason}")
     return EXIT_OK
+
+
+def gate_figure(summary) -> float:
+    """What --min-agreement gates: acceptable-set agreement when the cases carry the oracle's
+    acceptable sets, else agreement with the expected action."""
+    if summary.acceptable_agreement is not None:
+        return summary.acceptable_agreement
+    return summary.agreement
 
 
 async def cmd_world(args: argparse.Namespace) -> int:

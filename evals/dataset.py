@@ -40,6 +40,10 @@ class EvalCase(BaseModel):
     id: str = Field(min_length=1)
     context: CampaignContext
     expected_action: ActionType
+    # Oracle-labelled cases: every action within noise of the best (expected_action is the best),
+    # and the action the analyst who wrote human_reasoning named.
+    acceptable_actions: list[ActionType] | None = None
+    analyst_action: ActionType | None = None
     expected_root_cause: RootCause | None = None
     human_reasoning: str = ""
     outcome: CaseOutcome | None = None

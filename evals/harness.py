@@ -31,6 +31,7 @@ class CaseResult(BaseModel):
     tags: list[str]
     expected_action: str
     expected_root_cause: str | None
+    acceptable_actions: list[str] | None = None  # oracle-labelled cases: within noise of the best
     predicted_action: str | None = None
     predicted_root_cause: str | None = None
     confidence: float | None = None
@@ -50,6 +51,13 @@ class CaseResult(BaseModel):
         return not self.failed and self.predicted_action == self.expected_action
 
     @property
+    def acceptable(self) -> bool | None:
+        """Whether the answer is in the oracle's acceptable set (None: the case has none)."""
+        if self.acceptable_actions is None:
+            return None
+        return not self.failed and self.predicted_action in self.acceptable_actions
+
+    @property
     def regenerated(self) -> bool:
         return (self.attempts or 0) > 1
 
@@ -60,6 +68,9 @@ async def run_case(case: EvalCase, reasoner: Reasoner, policy: LifecyclePolicy) 
         "tags": case.tags,
         "expected_action": case.expected_action.value,
         "expected_root_cause": case.expected_root_cause.value if case.expected_root_cause else None,
+        "acceptable_actions": [a.value for a in case.acceptable_actions]
+        if case.acceptable_actions
+        else None,
     }
     started = time.perf_counter()
     with case_meter() as usage:

@@ -147,10 +147,11 @@ def gate_line(report: EvalReport) -> str:
     s, meta = report.summary, report.meta
     verdict = "PASS" if report.gate_passed else "FAIL"
     relation = ">=" if report.gate_passed else "<"
-    return (
-        f"gate: {verdict} (agreement {pct(s.agreement)} {relation} "
-        f"minimum {pct(meta.min_agreement)})"
-    )
+    if s.acceptable_agreement is not None:
+        figure = f"acceptable to the oracle {pct(s.acceptable_agreement)}"
+    else:
+        figure = f"agreement {pct(s.agreement)}"
+    return f"gate: {verdict} ({figure} {relation} minimum {pct(meta.min_agreement)})"
 
 
 def _headline(report: EvalReport) -> str:
@@ -160,6 +161,16 @@ def _headline(report: EvalReport) -> str:
             "Agreement with the expected action",
             f"{pct(s.agreement)} ({s.agreed}/{s.cases}), 95 % CI "
             f"{pct(s.agreement_low)} – {pct(s.agreement_high)}",
+        ),
+        *(
+            [
+                (
+                    "Acceptable to the oracle",
+                    f"{pct(s.acceptable_agreement)} of {s.acceptable_cases} oracle-labelled cases",
+                )
+            ]
+            if s.acceptable_agreement is not None
+            else []
         ),
         ("Cohen's kappa", num(s.kappa)),
         ("Macro F1", num(s.macro_f1)),

@@ -66,6 +66,10 @@ class EvalSummary(BaseModel):
     agreement: float
     agreement_low: float
     agreement_high: float
+    # Over the oracle-labelled cases (those with acceptable_actions): the share answered with an
+    # action within noise of the best. None when no case carries an acceptable set.
+    acceptable_cases: int = 0
+    acceptable_agreement: float | None = None
     kappa: float | None
     macro_f1: float | None
     per_action: list[ActionScores]
@@ -105,6 +109,7 @@ def summarize(results: Sequence[CaseResult]) -> EvalSummary:
         agreement=metrics.agreement(expected, predicted),
         agreement_low=interval.low,
         agreement_high=interval.high,
+        **_acceptable(results),
         kappa=metrics.cohens_kappa(expected, predicted, labels),
         macro_f1=metrics.macro_f1(scores),
         per_action=[
@@ -120,6 +125,14 @@ def summarize(results: Sequence[CaseResult]) -> EvalSummary:
         by_tag=_by_tag(results),
         misses=[_miss(r) for r in results if not r.correct],
     )
+
+
+def _acceptable(results: Sequence[CaseResult]) -> dict:
+    judged = [r.acceptable for r in results if r.acceptable is not None]
+    return {
+        "acceptable_cases": len(judged),
+        "acceptable_agreement": sum(judged) / len(judged) if judged else None,
+    }
 
 
 def _root_causes(answered: Sequence[CaseResult]) -> dict:

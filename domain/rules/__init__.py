@@ -15,7 +15,14 @@ How the analysis scores a root cause
   (``segment_min_conversions`` worth of spend per compared segment, and significant at
   ``segment_gap_confidence``). Otherwise the gap is named as a small sample in the evidence.
 
-Every number comes from ``SignalThresholds`` and ``Guardrails``; nothing here reads a clock,
+- Normal variance says nothing is going on, so it cannot outrank a cause with evidence: once a
+  cause has its hallmark and scores ``evidence_score`` or more, normal variance's score is capped
+  at that cause's (ties go to the cause).
+- Confidence is the probability that the action is acceptable, measured on seeded worlds per
+  action and conversions band (``calibration``); the fit and lead stay in its reasoning.
+
+Every number comes from ``SignalThresholds`` and ``Guardrails`` (and the fitted table in
+``calibration``); nothing here reads a clock,
 does I/O or draws random numbers, so the same input always gives the same output (it runs
 inside Temporal workflows too).
 
@@ -24,6 +31,7 @@ The modules, in the order the reasoning runs (each imports only the ones above i
 - ``facts``: ``Facts``, every derived quantity computed once from the context, and the graded
   credits indicators are made of.
 - ``causes``: the per-cause indicators and hallmarks, scored into ``Assessment``s.
+- ``calibration``: the fitted P(acceptable) table confidence is read from (with its provenance).
 - ``analysis``: ``analyze_signals`` (signals, ranked causes, summary) and ``complexity_score``.
 - ``drafts``: one ``ActionDraft`` builder per action (parameters, impact, success metrics).
 - ``planning``: which cause to act on, first time and after a critique (``plan_attempt``).

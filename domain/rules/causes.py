@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domain.context import FrequencyTrend
 from domain.recommendation import RootCause
 from domain.rules.facts import Facts, SegmentGap, _best_of, _both, _weakest_of, segment_cpa
-from domain.rules.text import fmt_money, fmt_share, moved
+from domain.rules.text import cause_label, fmt_money, fmt_share, moved
 from domain.stats import clamp, grade, weighted_share
 from domain.thresholds import SignalThresholds
 
@@ -495,7 +495,37 @@ def _assess(cause: RootCause, f: Facts) -> Assessment:
     )
 
 
+def _yield_to_evidence(found: list[Assessment], t: SignalThresholds) -> list[Assessment]:
+    """Normal variance claims nothing is going on: it cannot outscore a cause with evidence (its
+    hallmark present and a score of ``evidence_score`` or more); its score is capped at that
+    cause's, and ties go to the cause."""
+    with_evidence = [
+        a
+        for a in found
+        if a.cause is not RootCause.normal_variance
+        and (a.hallmark or 0.0) >= _HALLMARK_PRESENT
+        and a.score >= t.evidence_score
+    ]
+    variance = next(a for a in found if a.cause is RootCause.normal_variance)
+    if not with_evidence:
+        return found
+    rival = max(with_evidence, key=lambda a: (a.score, -_CAUSE_ORDER.index(a.cause)))
+    if variance.score <= rival.score:
+        return found
+    capped = replace(
+        variance,
+        score=rival.score,
+        counter=[
+            *variance.counter,
+            f"{cause_label(rival.cause)} has evidence (score {rival.score:.2f}, "
+            f"{t.evidence_score:g}+ counts): not nothing",
+        ],
+    )
+    return [capped if a is variance else a for a in found]
+
+
 def assess_causes(facts: Facts) -> list[Assessment]:
     """Every root cause assessed, best first (ties broken by the RootCause order)."""
     found = [_assess(cause, facts) for cause in _CAUSE_ORDER]
+    found = _yield_to_evidence(found, facts.thresholds)
     return sorted(found, key=lambda a: (-a.score, _CAUSE_ORDER.index(a.cause)))

@@ -23,12 +23,13 @@ from domain.recommendation import (
     SignalAnalysis,
 )
 from domain.rules.analysis import MODEL_NAME, headline
+from domain.rules.calibration import calibrated
 from domain.rules.causes import _CAUSE_ORDER, Assessment, assess_causes
 from domain.rules.drafts import _DRAFTS, ActionDraft, is_actionable
 from domain.rules.facts import Facts, build_facts
 from domain.rules.planning import AttemptPlan, _ranking, _scores, plan_attempt
 from domain.rules.text import cause_label
-from domain.stats import clamp, grade
+from domain.stats import clamp
 
 _RISK_ORDER = [RiskLevel.low, RiskLevel.medium, RiskLevel.high]
 _BASE_RISK: dict[ActionType, RiskLevel] = {
@@ -80,23 +81,26 @@ def _confidence(
     assessment: Assessment,
     f: Facts,
 ) -> tuple[float, str]:
+    """The probability that the action is acceptable (``domain.rules.calibration``: measured on
+    seeded worlds per action and conversions band), lowered for what the worlds did not test:
+    missing sources and an action that failed here before."""
     fit = scores[cause]
     rival = max(
         (c for c in scores if c != cause), key=lambda c: (scores[c], -_CAUSE_ORDER.index(c))
     )
     margin = fit - scores[rival]
-    value = 0.10 + 0.5 * fit + 0.35 * grade(margin, 0.0, 0.5)  # at most 0.95
+    conversions = f.campaign.conversions
+    value = calibrated(action, conversions)
     notes = [
         f"fit {fit:.2f} for {cause_label(cause)}",
         f"lead over {cause_label(rival)} {margin:+.2f}",
+        f"{action.value} on {conversions:,.0f} conversions was acceptable "
+        f"{value:.0%} of the time on seeded worlds",
     ]
     penalties: list[tuple[float, str]] = []
     if f.missing:
         penalty = 0.03 * len(f.missing) + 0.1 * assessment.missing_weight
         penalties.append((penalty, f"{', '.join(f.missing)} missing"))
-    small = _small_sample(f, cause)
-    if small > 0:
-        penalties.append((0.1 * small, f"small sample ({f.campaign.conversions:,.0f} conversions)"))
     if _past_failure(f, action):
         penalties.append((0.05, f"{action.value} failed here before"))
     for penalty, note in penalties:

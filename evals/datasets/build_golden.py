@@ -27,10 +27,14 @@ How the numbers are derived (so a reviewer can follow every level):
    What the CSVs do not have (creative age and frequency, competitor activity, impression
    share) is set per case, inside the same bands.
 3. **Real noise.** Three Continue Monitoring cases are real consecutive weeks, unmodified.
-4. **Labels** follow the seed's suitability matrix (root cause -> action) as a marketing
-   analyst would apply it; ``human_reasoning`` says why, quoting the case's own numbers, and
-   ends with where its levels come from. Hard cases carry tags: contradictory,
-   partial_context, small_sample, noise, multi_cause.
+4. **The analyst's call** follows the seed's suitability matrix (root cause -> action) as a
+   marketing analyst would apply it; ``human_reasoning`` says why, quoting the case's own
+   numbers, and ends with where its levels come from. Hard cases carry tags: contradictory,
+   partial_context, small_sample, noise, multi_cause. That call is kept as ``analyst_action``.
+5. **Labels come from the oracle** (``oracle_labels.py``): each case's simulated twin (the
+   case's platform, scale, creatives and impression share, with the analyst's diagnosed
+   mechanism) is valued by the counterfactual oracle; its best action is ``expected_action``
+   and its acceptable set ``acceptable_actions``.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from domain.context import (
 )
 from domain.recommendation import ActionType, RootCause
 from evals.dataset import EvalCase, dump_case
+from evals.datasets.oracle_labels import relabel
 from evals.datasets.public_data import PERIOD_DAYS, Profile, PublicData, load_public_data, week_of
 from evals.datasets.synthesis import (
     Auction,
@@ -831,7 +836,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="do not write; exit 1 if --out differs from a rebuild"
     )
     args = parser.parse_args(argv)
-    cases = golden_cases(load_public_data(args.data_dir))
+    cases = relabel(golden_cases(load_public_data(args.data_dir)))
     text = render(cases)
     print(summary(cases))
     if args.check:

@@ -233,14 +233,19 @@ def test_pause_and_monitoring_need_no_parameters() -> None:
 # -- auto-approval -------------------------------------------------------------------------------
 
 ON = AutoApprovalPolicy(enabled=True)  # confidence >= 0.85, low risk only
+# The rules' confidence is a measured probability of being acceptable (domain.rules.calibration);
+# none of their actions reached 0.85 on the tuning worlds, so these tests set a bar they reach.
+ON_AT_60 = AutoApprovalPolicy(enabled=True, min_confidence=0.6)
 
 
 def test_auto_approval_for_a_confident_low_risk_refresh() -> None:
     _, rec = s.recommend(s.creative_fatigue(0))
 
-    assert rec.risk_level == RiskLevel.low and rec.confidence >= 0.85
-    assert auto_approval_applies(rec, ON)
-    assert not auto_approval_applies(rec, AutoApprovalPolicy())  # off by default
+    assert rec.risk_level == RiskLevel.low and rec.confidence >= 0.6
+    assert auto_approval_applies(rec, ON_AT_60)
+    assert not auto_approval_applies(rec, ON)  # under the default 0.85 bar
+    off = AutoApprovalPolicy(min_confidence=0.6)
+    assert not auto_approval_applies(rec, off)  # off by default
 
 
 def test_no_auto_approval_below_the_confidence_bar() -> None:
@@ -253,8 +258,10 @@ def test_no_auto_approval_below_the_confidence_bar() -> None:
 def test_no_auto_approval_for_risk_levels_not_allowed() -> None:
     _, rec = s.recommend(s.audience_saturation(0))  # medium risk
 
-    assert not auto_approval_applies(rec, ON)
-    relaxed = AutoApprovalPolicy(enabled=True, allowed_risk_levels=["low", "medium"])
+    assert not auto_approval_applies(rec, ON_AT_60)
+    relaxed = AutoApprovalPolicy(
+        enabled=True, min_confidence=0.6, allowed_risk_levels=["low", "medium"]
+    )
     assert auto_approval_applies(rec, relaxed)
 
 
@@ -277,8 +284,9 @@ def test_never_auto_approve_a_degraded_recommendation() -> None:
 
 
 def test_a_confident_continue_monitoring_may_be_auto_approved() -> None:
-    # A confident, low-risk Continue Monitoring changes nothing and may be auto-approved.
+    # A low-risk Continue Monitoring changes nothing and may be auto-approved when its confidence
+    # clears the policy's bar (doing nothing on 300+ conversions was acceptable 41 % of the time).
     _, rec = s.recommend(s.normal_variance(0))
 
     assert rec.root_cause == RootCause.normal_variance
-    assert auto_approval_applies(rec, ON)
+    assert auto_approval_applies(rec, AutoApprovalPolicy(enabled=True, min_confidence=0.4))

@@ -74,8 +74,9 @@ def test_good_recommendations_pass_the_critique(scenario: str, variant: int) -> 
     result = critique(context, rec)
 
     assert result.issues == []
-    assert result.adjusted_confidence == rec.confidence >= 0.6
-    assert not result.needs_regeneration(MIN_CONFIDENCE)
+    assert result.adjusted_confidence == rec.confidence
+    # Only a low measured confidence (a bid raise on 300+ conversions: 35 %) asks for another try.
+    assert result.needs_regeneration(MIN_CONFIDENCE) is (rec.confidence < MIN_CONFIDENCE)
     assert result.summary.startswith("no issues")
 
 
@@ -330,7 +331,7 @@ def test_too_large_a_change_is_halved_on_regeneration() -> None:
 def test_low_confidence_alone_makes_the_next_attempt_more_cautious() -> None:
     context = s.uneven_efficiency(0)
     analysis, first = s.recommend(context)
-    unsure = Critique(issues=[], adjusted_confidence=0.5, summary="not sure")
+    unsure = Critique(issues=[], adjusted_confidence=0.4, summary="not sure")
 
     second = regenerate(context, analysis, first, unsure)
 

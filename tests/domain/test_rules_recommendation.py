@@ -151,7 +151,10 @@ def test_every_recommendation_is_complete(scenario: str, variant: int) -> None:
     assert rec.signal_analysis.startswith("Over 7 days:")
     assert rec.success_metrics and rec.risk_factors
     assert rec.expected_impact.timeframe_days == 3
-    assert rec.confidence >= 0.75
+    # Confidence is the measured probability of being acceptable, and says where it comes from.
+    assert f"was acceptable {rec.confidence:.0%} of the time on seeded worlds" in (
+        rec.confidence_reasoning
+    )
     assert rec.confidence_reasoning.startswith("fit ")
     assert rec.generated_at == s.NOW
     assert not rec.degraded and rec.degraded_reasons == []
@@ -211,7 +214,7 @@ def test_missing_creatives_still_gives_a_creative_refresh_of_all_creatives() -> 
     assert rec.specific_action.startswith("refresh all active creatives")
     # Missing the very evidence for fatigue costs more than missing an unrelated source.
     _, no_history = s.recommend(s.without(s.creative_fatigue(0), "history"))
-    assert rec.confidence < 0.6 < no_history.confidence
+    assert rec.confidence < no_history.confidence
 
 
 def test_without_segments_there_is_no_budget_reallocation() -> None:

@@ -29,14 +29,30 @@ def _golden() -> tuple[EvalCase, ...]:
 
 
 def golden_cases() -> list[EvalCase]:
+    """The golden set as committed: labelled by the oracle (expected_action = its best)."""
     return list(_golden())
 
 
+def analyst_cases() -> list[EvalCase]:
+    """The golden cases labelled with the analyst's call (``analyst_action``): textbook scenarios
+    for tests of the harness, reports and CLI, which need one case per action the rules give."""
+    return [
+        case.model_copy(
+            update={
+                "expected_action": case.analyst_action or case.expected_action,
+                "acceptable_actions": None,
+                "analyst_action": None,
+            }
+        )
+        for case in _golden()
+    ]
+
+
 def small_set(per_action: int = 1) -> list[EvalCase]:
-    """The first golden cases of each action, each with its own campaign id (= case id)."""
+    """The first analyst-labelled cases of each action, each with its campaign id = its case id."""
     picked: list[EvalCase] = []
     for action in ActionType:
-        of_action = [c for c in golden_cases() if c.expected_action is action][:per_action]
+        of_action = [c for c in analyst_cases() if c.expected_action is action][:per_action]
         picked.extend(of_action)
     return [with_campaign_id(case, case.id) for case in picked]
 

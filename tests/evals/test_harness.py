@@ -97,7 +97,7 @@ async def test_a_low_confidence_without_issues_is_explained_as_weak_evidence() -
 
     assert result.attempts == 3
     assert any(
-        "Low confidence: 0.30 stayed under the 0.60 minimum after 3 attempts" in f
+        "Low confidence: 0.30 stayed under the 0.50 minimum after 3 attempts" in f
         for f in result.recommendation.risk_factors
     )
     assert not any("unresolved" in f for f in result.recommendation.risk_factors)
