@@ -53,3 +53,11 @@ format: setup
 ## bench: the lifecycle against a bare Temporal workflow of its shape (BENCH_N=100,1000)
 bench: setup
 	$(BIN)/python -m bench.lifecycle
+
+## bench-api: reads at a fixed 200 requests/s on 10,000 recommendations, SQLite and PostgreSQL
+bench-api: setup
+	$(BIN)/python -m bench.api_load
+
+## bench-memory: the worker's RSS with 5,000 runs waiting for review (BENCH_WAITING)
+bench-memory: setup
+	$(BIN)/python -m bench.memory

@@ -131,6 +131,9 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
         "SIMULATOR_SEED": "7",
         "REASONER": "rules",
         "OUTCOME_DELAY_SECONDS": "0",
+        # Each campaign's change queue then ends after its change instead of waiting out the
+        # 72 h cooldown, so the stack stops clean (nothing left open to terminate).
+        "CHANGE_COOLDOWN_SECONDS": "0",
         "RATE_LIMIT": "1000000/minute",
     }
     poll_every = float(os.environ.get("BENCH_POLL_SECONDS", "0.5"))
@@ -151,6 +154,7 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
         done_at: dict[str, float] = {}
         other: dict[str, str] = {}
         errors: list[str] = []
+        retries: dict[int, int] = {}
         gate = asyncio.Semaphore(concurrency())
 
         async def start(campaign_id: str) -> None:
@@ -177,8 +181,15 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
                     },
                     headers=REVIEWER,
                 )
-                if response.status_code != 202:
-                    errors.append(f"decision {item['recommendation_id']}: {response.status_code}")
+                if response.status_code == 202 or (
+                    response.status_code == 409 and "already_decided" in response.text
+                ):
+                    return
+                # 503: the workflow did not answer in time (a busy worker); a stale revision:
+                # a new draft. Either way the next poll reads it again and retries, as a
+                # reviewer would (README: "read the recommendation again before retrying").
+                retries[response.status_code] = retries.get(response.status_code, 0) + 1
+                approved.discard(item["recommendation_id"])
 
         async with sampler.span():
             t_begin = time.monotonic()
@@ -204,7 +215,8 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
                 rounds += 1
                 progress.show(
                     f"  lifecycle N={n}: started {len(started_at)}, approved {len(approved)}, "
-                    f"completed {len(done_at)}, other {len(other)}, errors {len(errors)} "
+                    f"completed {len(done_at)}, other {len(other)}, errors {len(errors)}, "
+                    f"decisions retried {sum(retries.values())} "
                     f"({time.monotonic() - t_begin:.0f} s)"
                 )
                 if starter.done() and len(done_at) + len(other) >= len(started_at):
@@ -226,6 +238,7 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
         **latency_summary(latencies, wall, n),
         "other_final": statuses,
         "http_errors": len(errors),
+        "decision_retries": {str(code): count for code, count in sorted(retries.items())},
         "first_errors": errors[:5],
         "processes": sampler.report(),
     }
@@ -296,7 +309,12 @@ async def bench() -> dict:
         "worker_peak_rss_mb": largest["worker_peak_rss_mb"],
         "cpu_count": info["cpu_count"],
         "machine": info,
-        "settings": {"concurrency": concurrency(), "reasoner": "rules", "outcome_delay_s": 0},
+        "settings": {
+            "concurrency": concurrency(),
+            "reasoner": "rules",
+            "outcome_delay_s": 0,
+            "change_cooldown_s": 0,
+        },
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "sizes": results,
     }
