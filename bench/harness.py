@@ -63,6 +63,8 @@ def machine() -> dict:
         "cpu_count": os.cpu_count(),
         "cpu_model": _cpu_model(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        # Other processes share the machine: the load average when the figures were taken.
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "platform": platform.platform(),
     }

@@ -144,9 +144,14 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
     ):
         campaigns = (await api.get(f"{stack.simulator_url}/campaigns")).json()
         ids = [c["campaign_id"] for c in campaigns][-n:]  # the generated ones, N distinct
-        api_process = next(p for p in stack.processes if p.name == "api")
+        pids = {p.name: p.popen.pid for p in stack.processes if p.popen is not None}
         sampler = Sampler(
-            {"temporal": server_pid, "worker": stack.worker.popen.pid, "api": api_process.popen.pid}
+            {
+                "temporal": server_pid,
+                "worker": stack.worker.popen.pid,
+                "api": pids["api"],
+                "simulator": pids["simulator"],
+            }
         )
         progress = Progress()
         started_at: dict[str, float] = {}
@@ -172,15 +177,20 @@ async def run_lifecycle(env, n: int, tmp: Path, server_pid: int) -> dict:
 
         async def approve(item: dict) -> None:
             async with gate:
-                response = await api.post(
-                    f"/api/v1/recommendations/{item['recommendation_id']}/decision",
-                    json={
-                        "decision": "approved",
-                        "feedback": "bench",
-                        "revision": item["revision"],
-                    },
-                    headers=REVIEWER,
-                )
+                try:
+                    response = await api.post(
+                        f"/api/v1/recommendations/{item['recommendation_id']}/decision",
+                        json={
+                            "decision": "approved",
+                            "feedback": "bench",
+                            "revision": item["revision"],
+                        },
+                        headers=REVIEWER,
+                    )
+                except httpx.HTTPError:  # no answer in time: read it again and retry
+                    retries[0] = retries.get(0, 0) + 1
+                    approved.discard(item["recommendation_id"])
+                    return
                 if response.status_code == 202 or (
                     response.status_code == 409 and "already_decided" in response.text
                 ):
@@ -248,7 +258,7 @@ def table(results: list[dict]) -> str:
     head = (
         f"{'N':>6} {'side':<10} {'done':>6} {'wall s':>8} {'runs/s':>8} {'p50 s':>7} "
         f"{'p95 s':>7} {'p99 s':>7}  {'temporal MB/cpu s':>18} {'worker MB/cpu s':>16} "
-        f"{'api MB/cpu s':>14}"
+        f"{'api MB/cpu s':>14} {'sim MB/cpu s':>14}"
     )
     lines = [head, "-" * len(head)]
     for result in results:
@@ -265,7 +275,7 @@ def table(results: list[dict]) -> str:
                 f"{result['n']:>6} {side:<10} {row['completed']:>6} {row['wall_s']:>8.1f} "
                 f"{row['runs_per_s']:>8.2f} {row['p50_s'] or 0:>7.2f} {row['p95_s'] or 0:>7.2f} "
                 f"{row['p99_s'] or 0:>7.2f}  {cell('temporal'):>18} {cell('worker'):>16} "
-                f"{cell('api'):>14}"
+                f"{cell('api'):>14} {cell('simulator'):>14}"
             )
         lines.append(
             f"{result['n']:>6} lifecycle/bare throughput: {result['lifecycle_vs_bare_throughput']}"

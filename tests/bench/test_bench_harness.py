@@ -42,4 +42,4 @@ def test_the_lifecycle_bench_runs_every_side_to_completion_and_writes_its_result
     assert result["lifecycle"]["http_errors"] == 0 and result["lifecycle"]["other_final"] == {}
     assert result["lifecycle_vs_bare_throughput"] > 0
     assert result["worker_peak_rss_mb"] == result["lifecycle"]["processes"]["worker"]["peak_rss_mb"]
-    assert set(result["lifecycle"]["processes"]) == {"temporal", "worker", "api"}
+    assert set(result["lifecycle"]["processes"]) == {"temporal", "worker", "api", "simulator"}
