@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # (or fail under REQUIRE_PROMTOOL=1 / REQUIRE_BROWSER=1, as in CI).
 TOOLS := promtool:prometheus chromium:chromium
 
-.PHONY: setup tools demo stop status test format
+.PHONY: setup tools demo stop status test format bench bench-api bench-memory
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,15 @@ test: setup tools
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## bench: the lifecycle against a bare Temporal workflow of its shape (BENCH_N=100,1000)
+bench: setup
+	$(BIN)/python -m bench.lifecycle
+
+## bench-api: reads at a fixed 200 requests/s on 10,000 recommendations, SQLite and PostgreSQL
+bench-api: setup
+	$(BIN)/python -m bench.api_load
+
+## bench-memory: the worker's RSS with 5,000 runs waiting for review (BENCH_WAITING)
+bench-memory: setup
+	$(BIN)/python -m bench.memory

@@ -88,6 +88,7 @@ def build_activities(
         reasoning.critique_recommendation,
         persistence.sync_state,
         persistence.record_audit_event,
+        persistence.save_state,
         execution.execute_action,
         changes.submit_campaign_change,
         changes.last_campaign_change,

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from temporalio import activity
 
 from activities import metrics
-from domain.lifecycle import AuditEvent, LifecycleState
+from domain.lifecycle import AuditEvent, LifecycleState, StateWithAudit
 from domain.transitions import state_change
 from workflows import activity_names as names
 
 if TYPE_CHECKING:
+    from store.records import StateSave
     from store.repository import Store
 
 
@@ -37,7 +38,18 @@ class PersistenceActivities:
         # An upsert of the whole state: replays and retries converge on the same row. Only the
         # save that moved the row on counts: a retry finds the status saved already. A state
         # older than the stored one (a late retry) is no news to anyone.
-        saved = await self._store.sync_state(state)
+        await self._state_saved(state, await self._store.sync_state(state))
+
+    @activity.defn(name=names.SAVE_STATE)
+    async def save_state(self, save: StateWithAudit) -> None:
+        """sync_state and record_audit_event of each entry, in one transaction."""
+        saved, inserted = await self._store.save_state(save.state, save.audit)
+        for event, new in zip(save.audit, inserted, strict=True):
+            if new:  # False: a retry, the row is there already
+                metrics.record_audit_event(event)
+        await self._state_saved(save.state, saved)
+
+    async def _state_saved(self, state: LifecycleState, saved: StateSave) -> None:
         if not saved.written:
             return
         workflow_type = activity.info().workflow_type or "unknown"

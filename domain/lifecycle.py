@@ -286,3 +286,11 @@ class LifecycleState(BaseModel):
     # Feedback of every reanalysis asked for, oldest first (the reasoners get all of it).
     reviewer_feedback: list[ReviewerFeedback] = Field(default_factory=list)
     trace: list[TraceStep] = Field(default_factory=list)
+
+
+class StateWithAudit(BaseModel):
+    """One save of a run: its state and the audit entries that go with it, stored in one
+    transaction (the ``save_state`` activity: one activity where there were two)."""
+
+    state: LifecycleState
+    audit: list[AuditEvent] = Field(default_factory=list)

@@ -8,6 +8,7 @@ reads anything and waits for it (busy timeout) instead of failing on a stale rea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -287,20 +288,36 @@ class Store:
         the change), read under a per-recommendation lock: of two overlapping saves of one
         state only the first sees the status change, and traces cannot double up.
         """
-        now = utcnow()
         async with self._sessions.begin() as session:
-            await self._lock(session, POSTGRES_RECOMMENDATION_LOCK_SPACE, state.recommendation_id)
-            previous = await self._stored_status(session, state.recommendation_id)
-            written = await session.execute(self._upsert_recommendation(state, now))
-            if written.first() is None:
-                return StateSave(written=False, previous=previous)  # a newer state is stored
-            await self._replace_traces(session, state.recommendation_id, state.trace)
-            if state.execution is not None:
-                columns = mapping.execution_columns(state.recommendation_id, state.execution)
-                await session.execute(self._upsert(ExecutionRow, columns, "idempotency_key"))
-            if state.outcome is not None:
-                columns = mapping.outcome_columns(state.recommendation_id, state.outcome)
-                await session.execute(self._upsert(OutcomeRow, columns, "recommendation_id"))
+            return await self._sync_state(session, state, utcnow())
+
+    async def save_state(
+        self, state: LifecycleState, audit: Sequence[AuditEvent]
+    ) -> tuple[StateSave, list[bool]]:
+        """``sync_state`` and ``append_audit`` of each entry in one transaction: the audit
+        entries are appended (a repeated one is not, as in append_audit) whether or not a
+        newer state is stored already. Returns the save and, per entry, whether it was
+        inserted by this call."""
+        async with self._sessions.begin() as session:
+            saved = await self._sync_state(session, state, utcnow())
+            inserted = [await self._append_audit(session, event) for event in audit]
+        return saved, inserted
+
+    async def _sync_state(
+        self, session: AsyncSession, state: LifecycleState, now: datetime
+    ) -> StateSave:
+        await self._lock(session, POSTGRES_RECOMMENDATION_LOCK_SPACE, state.recommendation_id)
+        previous = await self._stored_status(session, state.recommendation_id)
+        written = await session.execute(self._upsert_recommendation(state, now))
+        if written.first() is None:
+            return StateSave(written=False, previous=previous)  # a newer state is stored
+        await self._replace_traces(session, state.recommendation_id, state.trace)
+        if state.execution is not None:
+            columns = mapping.execution_columns(state.recommendation_id, state.execution)
+            await session.execute(self._upsert(ExecutionRow, columns, "idempotency_key"))
+        if state.outcome is not None:
+            columns = mapping.outcome_columns(state.recommendation_id, state.outcome)
+            await session.execute(self._upsert(OutcomeRow, columns, "recommendation_id"))
         return StateSave(written=True, previous=previous)
 
     @staticmethod
@@ -373,15 +390,18 @@ class Store:
     async def append_audit(self, event: AuditEvent) -> bool:
         """Append one entry; appending the very same event again (a retry) is a no-op.
         True when this call inserted it (what the worker counts decisions from)."""
+        async with self._sessions.begin() as session:
+            return await self._append_audit(session, event)
+
+    async def _append_audit(self, session: AsyncSession, event: AuditEvent) -> bool:
         statement = (
             self._insert(AuditLogRow)
             .values(**mapping.audit_columns(event))
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(AuditLogRow.id)
         )
-        async with self._sessions.begin() as session:
-            inserted = await session.execute(statement)
-            return inserted.first() is not None
+        inserted = await session.execute(statement)
+        return inserted.first() is not None
 
     async def list_audit(self, recommendation_id: str) -> list[AuditEvent]:
         """Oldest first (by event time, then by insertion)."""

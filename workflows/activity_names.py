@@ -18,6 +18,8 @@ CRITIQUE_RECOMMENDATION = "critique_recommendation"
 
 SYNC_STATE = "sync_state"
 RECORD_AUDIT_EVENT = "record_audit_event"
+# The state and its audit entries in one activity and one transaction (FOLDED_PERSISTENCE).
+SAVE_STATE = "save_state"
 
 EXECUTE_ACTION = "execute_action"
 
@@ -77,6 +79,7 @@ ALL_ACTIVITY_NAMES = frozenset(
         CRITIQUE_RECOMMENDATION,
         SYNC_STATE,
         RECORD_AUDIT_EVENT,
+        SAVE_STATE,
         EXECUTE_ACTION,
         SUBMIT_CAMPAIGN_CHANGE,
         LAST_CAMPAIGN_CHANGE,

@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         ReasoningStep,
         RecommendationStatus,
         ReviewerFeedback,
+        StateWithAudit,
         TraceStep,
     )
     from domain.outcome import judge_outcome
@@ -98,6 +99,9 @@ DECISION_UPDATES = "decision-updates-and-campaign-queue"
 OUTCOME_FORECAST = "outcome-forecast"
 # A portfolio review's proposal stands in for the first generated draft (no generate activity).
 PORTFOLIO_PROPOSALS = "portfolio-proposals"
+# A state save and the audit entries written just before it are one `save_state` activity (one
+# transaction) instead of `record_audit_event` per entry and then `sync_state`.
+FOLDED_PERSISTENCE = "persistence-folded"
 
 
 # The campaign metrics are required: retry a while, but a missing campaign is final.
@@ -197,6 +201,8 @@ class RecommendationWorkflow:
         self._change_outcome: ChangeOutcome | None = None
         self._fallbacks: list[str] = []  # steps of this analysis answered by the rules reasoner
         self._phase = "starting"
+        # Audit entries that go to the store with the next state save (FOLDED_PERSISTENCE).
+        self._unsaved_audit: list[AuditEvent] = []
 
     # ----------------------------------------------------------------------------- interface
 
@@ -722,14 +728,14 @@ class RecommendationWorkflow:
         workflow.logger.info(
             "Revision %s %s by %s", decision.revision, decision.decision.value, decision.reviewer
         )
-        await self._audit(
-            decision.decision.value, decision.reviewer, decision.model_dump(mode="json")
-        )
+        # Saved with the state that follows (approved, or rejected) on the update path.
+        audit = self._audit_with_next_save if self._v2 else self._audit
+        await audit(decision.decision.value, decision.reviewer, decision.model_dump(mode="json"))
         return decision
 
     async def _expire(self) -> None:
         self._set_status(RecommendationStatus.expired)
-        await self._audit(
+        await self._audit_with_next_save(
             "expired",
             SYSTEM_ACTOR,
             {"review_timeout_seconds": self._policy.review_timeout.total_seconds()},
@@ -795,7 +801,9 @@ class RecommendationWorkflow:
         assert result is not None  # an executed verdict always carries its execution
         self._state.execution = result
         self._set_status(RecommendationStatus.executed)
-        await self._audit("executed", decision.reviewer, result.model_dump(mode="json"))
+        await self._audit_with_next_save(
+            "executed", decision.reviewer, result.model_dump(mode="json")
+        )
         await self._sync()
 
     async def _not_applied(self, rec: Recommendation, outcome: ChangeOutcome) -> None:
@@ -807,7 +815,7 @@ class RecommendationWorkflow:
         self._state.execution = outcome.execution
         self._state.status_reason = outcome.reason
         self._set_status(status)
-        await self._audit(event, SYSTEM_ACTOR, outcome.model_dump(mode="json"))
+        await self._audit_with_next_save(event, SYSTEM_ACTOR, outcome.model_dump(mode="json"))
         await self._sync()
 
     async def _execute_v1(self, rec: Recommendation, decision: Decision) -> None:
@@ -863,14 +871,18 @@ class RecommendationWorkflow:
         self._trace("measure_outcome", started, detail=outcome.summary)
         self._state.outcome = outcome
         self._set_status(RecommendationStatus.completed)
-        await self._audit("outcome_measured", SYSTEM_ACTOR, outcome.model_dump(mode="json"))
+        await self._audit_with_next_save(
+            "outcome_measured", SYSTEM_ACTOR, outcome.model_dump(mode="json")
+        )
         await self._sync()
 
     async def _outcome_unavailable(self, why: str) -> None:
         """The action stands; only the measurement is missing, so the run still completes."""
         self._state.error = f"outcome not measured: {why}"
         self._set_status(RecommendationStatus.completed)
-        await self._audit("outcome_unavailable", SYSTEM_ACTOR, {"error": self._state.error})
+        await self._audit_with_next_save(
+            "outcome_unavailable", SYSTEM_ACTOR, {"error": self._state.error}
+        )
         await self._sync()
 
     # ----------------------------------------------------------------------------- helpers
@@ -882,16 +894,31 @@ class RecommendationWorkflow:
 
     async def _sync(self) -> None:
         self._state.seq += 1  # the store keeps the newest save whatever order retries land in
-        await self._activity(
-            names.SYNC_STATE,
-            self._state,
-            None,
-            PERSISTENCE,
-            f"Store status {self._state.status.value}",
-        )
+        summary = f"Store status {self._state.status.value}"
+        if not workflow.patched(FOLDED_PERSISTENCE):
+            await self._activity(names.SYNC_STATE, self._state, None, PERSISTENCE, summary)
+            return
+        audit, self._unsaved_audit = self._unsaved_audit, []
+        if audit:
+            summary += " with audit " + ", ".join(entry.event for entry in audit)
+        save = StateWithAudit(state=self._state, audit=audit)
+        await self._activity(names.SAVE_STATE, save, None, PERSISTENCE, summary)
 
     async def _audit(self, event: str, actor: str, payload: dict[str, Any]) -> None:
-        audit = AuditEvent(
+        audit = self._audit_event(event, actor, payload)
+        await self._activity(names.RECORD_AUDIT_EVENT, audit, None, PERSISTENCE, f"Audit {event}")
+
+    async def _audit_with_next_save(self, event: str, actor: str, payload: dict[str, Any]) -> None:
+        """An audit entry the next ``_sync`` stores with the state, in the same transaction
+        (FOLDED_PERSISTENCE); runs started before it record it at once, as they did. Only
+        for entries a save follows right away: nothing waits between the two."""
+        if workflow.patched(FOLDED_PERSISTENCE):
+            self._unsaved_audit.append(self._audit_event(event, actor, payload))
+        else:
+            await self._audit(event, actor, payload)
+
+    def _audit_event(self, event: str, actor: str, payload: dict[str, Any]) -> AuditEvent:
+        return AuditEvent(
             recommendation_id=self._input.recommendation_id,
             event=event,
             actor=actor,
@@ -899,7 +926,6 @@ class RecommendationWorkflow:
             payload=payload,
             at=workflow.now(),
         )
-        await self._activity(names.RECORD_AUDIT_EVENT, audit, None, PERSISTENCE, f"Audit {event}")
 
     async def _fail(self, message: str, kind: str) -> ApplicationError:
         """Record a failed run and build the error that ends it (non-retryable: a rerun of
@@ -911,7 +937,7 @@ class RecommendationWorkflow:
         workflow.logger.error("Recommendation failed: %s", message)
         self._state.error = message
         self._set_status(RecommendationStatus.failed)
-        await self._audit("failed", SYSTEM_ACTOR, {"error": message, "type": kind})
+        await self._audit_with_next_save("failed", SYSTEM_ACTOR, {"error": message, "type": kind})
         await self._sync()
         await workflow.wait_condition(workflow.all_handlers_finished)
 

@@ -99,6 +99,7 @@ async def worker(
             reasoning.critique_recommendation,
             persistence.sync_state,
             persistence.record_audit_event,
+            persistence.save_state,
             changes.submit_campaign_change,
             changes.last_campaign_change,
         ],

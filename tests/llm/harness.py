@@ -61,6 +61,7 @@ class RealReasoningBoundary:
             reasoning.critique_recommendation,
             persistence.sync_state,
             persistence.record_audit_event,
+            persistence.save_state,
         ]
 
 

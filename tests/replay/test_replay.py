@@ -3,8 +3,10 @@
 ``histories/current/`` holds runs of today's code, finished and still waiting (for review, on
 the outcome timer, a campaign's idle change queue), recorded by
 ``python -m tests.replay.record_histories``. ``histories/before-decision-updates/`` holds runs
-started before the DECISION_UPDATES patch (signals, direct execution): code that may still be
-running them somewhere must keep replaying them.
+started before the DECISION_UPDATES patch (signals, direct execution), and
+``histories/before-folded-persistence/`` the same scenarios as ``current/`` recorded before the
+FOLDED_PERSISTENCE patch (``record_audit_event`` then ``sync_state``, not ``save_state``): code
+that may still be running them somewhere must keep replaying them.
 """
 
 from __future__ import annotations

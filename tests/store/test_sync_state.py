@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from domain.lifecycle import LifecycleState, RecommendationStatus
+from domain.lifecycle import AuditEvent, LifecycleState, RecommendationStatus
 from store import Store
 from store.models import ExecutionRow, OutcomeRow, RecommendationRow, RunTraceRow
 from tests.store.conftest import Factory
@@ -307,3 +307,53 @@ async def test_an_older_save_changes_nothing_and_says_so(store: Store, make: Fac
     assert stale.previous.status is RecommendationStatus.executed
     record = await store.get_recommendation(recommendation_id)
     assert record.status is RecommendationStatus.executed and record.state == executed
+
+
+async def test_a_state_saved_with_its_audit_entries_stores_both_once(
+    store: Store, make: Factory
+) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    state = make.state(
+        recommendation_id, campaign_id, RecommendationStatus.executed, executed=True, seq=3
+    )
+    approved = AuditEvent(
+        recommendation_id=recommendation_id,
+        event="approved",
+        actor="maria@example.com",
+        revision=1,
+        at=datetime(2025, 1, 6, 9, 0, tzinfo=UTC),
+    )
+    executed = approved.model_copy(update={"event": "executed", "actor": "system"})
+
+    saved, inserted = await store.save_state(state, [approved, executed])
+    # The activity is retried after a lost acknowledgement: nothing doubles up.
+    again, inserted_again = await store.save_state(state, [approved, executed])
+
+    assert saved.written and saved.previous is not None
+    assert saved.previous.status is RecommendationStatus.analyzing
+    assert inserted == [True, True] and inserted_again == [False, False]
+    assert again.previous is not None and again.previous.status is RecommendationStatus.executed
+    assert (await _row(store, recommendation_id)).status == "executed"
+    assert await _count(store, ExecutionRow, recommendation_id) == 1
+    assert await store.list_audit(recommendation_id) == [approved, executed]
+
+
+async def test_an_older_state_saved_with_audit_keeps_the_newer_state_and_adds_the_entry(
+    store: Store, make: Factory
+) -> None:
+    recommendation_id, campaign_id = await _created(store, make)
+    newer = make.state(recommendation_id, campaign_id, RecommendationStatus.approved, seq=5)
+    older = make.state(recommendation_id, campaign_id, RecommendationStatus.pending_review, seq=4)
+    entry = AuditEvent(
+        recommendation_id=recommendation_id,
+        event="approved",
+        actor="maria@example.com",
+        at=datetime(2025, 1, 6, 9, 0, tzinfo=UTC),
+    )
+    await store.sync_state(newer)
+
+    saved, inserted = await store.save_state(older, [entry])
+
+    assert not saved.written and inserted == [True]
+    assert (await _row(store, recommendation_id)).status == "approved"
+    assert await store.list_audit(recommendation_id) == [entry]

@@ -437,6 +437,13 @@ class MemoryStore:
         self.audit.append(event)
         return True
 
+    async def save_state(
+        self, state: LifecycleState, audit: list[AuditEvent]
+    ) -> tuple[StateSave, list[bool]]:
+        """Store.save_state's contract: sync_state and append_audit of each entry, together."""
+        saved = await self.sync_state(state)
+        return saved, [await self.append_audit(event) for event in audit]
+
     async def last_change(self, campaign_id: str) -> LastChange | None:
         applied = [
             (state.execution, state.recommendation_id)
@@ -490,6 +497,7 @@ class Doubles:
             reasoning.critique_recommendation,
             persistence.sync_state,
             persistence.record_audit_event,
+            persistence.save_state,
         ]
 
 
