@@ -177,7 +177,7 @@ async def test_one_trace_from_the_api_request_through_every_activity(stack: Stac
         if c.kind is SpanKind.CLIENT and c.name.startswith("POST")
     ]
     assert writes, "the approved change's write to the platform is in the run's trace"
-    stores = spans.named("RunActivity:sync_state", run)
+    stores = spans.named("RunActivity:save_state", run)
     assert stores and all(any(is_sql(c) for c in spans.children(s)) for s in stores)
 
     # The reviewer's request has its own trace, linked from the workflow's handling of it.
