@@ -103,8 +103,9 @@ class RecommendationRow(Base):
         # serves every lookup by campaign_id, so there is no separate campaign_id index.
         Index("ix_recommendations_campaign_status_created", "campaign_id", "status", "created_at"),
         # The API's list: filtered by status (or not), newest first.
-        Index("ix_recommendations_status_created", "status", "created_at"),
-        Index("ix_recommendations_created_at", "created_at"),
+        # Both end with the list's tie-breaker, so a page is read off the index in order.
+        Index("ix_recommendations_status_created", "status", "created_at", "recommendation_id"),
+        Index("ix_recommendations_created_at", "created_at", "recommendation_id"),
         # The API's agreement_rate_daily gauge: the decisions of the last day.
         Index("ix_recommendations_decided_at", "decided_at"),
     )
