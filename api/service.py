@@ -14,7 +14,7 @@ from typing import Any
 from temporalio.client import Client
 
 from activities.analysis_start import AnalysisStarter, StartFailed
-from api import temporal
+from api import temporal, views
 from api.auth import Principal
 from api.errors import ApiError
 from api.metrics import ANALYZE_REQUESTS, DECISION_REQUESTS, REANALYSIS
@@ -25,8 +25,9 @@ from api.schemas import (
     ReanalyzeResponse,
     RecommendationView,
 )
-from domain.lifecycle import Decision, LifecycleState, ReanalysisRequest
+from domain.lifecycle import Decision, ReanalysisRequest, RecommendationStatus
 from settings import Settings
+from store import mapping
 from store.repository import RecommendationRecord, Store
 
 log = logging.getLogger("api.recommendations")
@@ -66,23 +67,31 @@ class RecommendationService:
 
     # --------------------------------------------------------------------- read
 
-    async def get(self, recommendation_id: str, *, live: bool = False) -> RecommendationView:
-        """The stored recommendation; with ``live`` and a running workflow, its state query
-        (falling back to the stored row when the workflow does not answer within 2 s)."""
-        record = await self._require(recommendation_id)
-        state = await self._live_state(record) if live else None
-        return RecommendationView.build(record, state)
+    async def get_json(self, recommendation_id: str, *, live: bool = False) -> bytes:
+        """The stored recommendation's view as JSON; with ``live`` and a running workflow, its
+        state query (falling back to the stored row when the workflow does not answer within
+        2 s)."""
+        row = await self.store.read_recommendation(recommendation_id)
+        if row is None:
+            raise _not_found(recommendation_id)
+        if live and not RecommendationStatus(row.status).is_final:
+            state = await temporal.query_state(self.client, row.workflow_id)
+            if state is not None:
+                view = RecommendationView.build(mapping.to_record(row), state)
+                return view.model_dump_json().encode()
+        return views.view_json(row)
+
+    async def list_json(
+        self, status: RecommendationStatus | None, campaign_id: str | None, limit: int, offset: int
+    ) -> bytes:
+        rows, total = await self.store.read_recommendations(status, campaign_id, limit, offset)
+        return views.page_json(rows, total, limit, offset)
 
     async def _require(self, recommendation_id: str) -> RecommendationRecord:
         record = await self.store.get_recommendation(recommendation_id)
         if record is None:
-            raise ApiError(404, "not_found", f"recommendation {recommendation_id!r} not found")
+            raise _not_found(recommendation_id)
         return record
-
-    async def _live_state(self, record: RecommendationRecord) -> LifecycleState | None:
-        if record.status.is_final:
-            return None
-        return await temporal.query_state(self.client, record.workflow_id)
 
     # ------------------------------------------------------------------- decide
 
@@ -201,6 +210,10 @@ def _analyze_response(record: RecommendationRecord, *, deduplicated: bool) -> An
         campaign_id=record.campaign_id,
         deduplicated=deduplicated,
     )
+
+
+def _not_found(recommendation_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"recommendation {recommendation_id!r} not found")
 
 
 def _short(exc: BaseException) -> str:

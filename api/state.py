@@ -32,7 +32,9 @@ def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_store(request: Request) -> Store:
+# Dependencies are coroutines: FastAPI runs a plain ``def`` dependency in its thread pool, and
+# that hand-off was a measurable share of a read's CPU (bench/api_load.py).
+async def get_store(request: Request) -> Store:
     store = get_services(request).store
     if store is None:
         raise ApiError(503, "database_unavailable", "the database is not connected yet")

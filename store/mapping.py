@@ -16,8 +16,8 @@ from domain.lifecycle import (
     TraceStep,
 )
 from domain.recommendation import Recommendation
-from store.models import AuditLogRow, RecommendationRow
-from store.records import RecommendationRecord
+from store.models import AuditLogRow
+from store.records import RecommendationRecord, StoredRecommendation
 
 
 def recommendation_columns(recommendation: Recommendation | None) -> dict[str, Any]:
@@ -158,7 +158,8 @@ def to_audit_event(row: AuditLogRow) -> AuditEvent:
     )
 
 
-def to_record(row: RecommendationRow) -> RecommendationRecord:
+def to_record(row: StoredRecommendation) -> RecommendationRecord:
+    state = row.state_json
     return RecommendationRecord(
         recommendation_id=row.recommendation_id,
         campaign_id=row.campaign_id,
@@ -168,7 +169,7 @@ def to_record(row: RecommendationRow) -> RecommendationRecord:
         requested_by=row.requested_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
-        state=LifecycleState.model_validate(row.state) if row.state is not None else None,
+        state=LifecycleState.model_validate_json(state) if state is not None else None,
         error=row.error,
         recommended_action=row.recommended_action,
         confidence=row.confidence,

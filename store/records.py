@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -32,6 +32,28 @@ class RecommendationRecord(BaseModel):
     decision: str | None = None
     reviewer: str | None = None
     decided_at: datetime | None = None
+
+
+class StoredRecommendation(NamedTuple):
+    """One recommendation row as read, with its state document still JSON text: hashable, so
+    a reader can cache what it derives from it (api/views.py) and decode only on a miss."""
+
+    recommendation_id: str
+    campaign_id: str
+    workflow_id: str
+    status: str
+    revision: int
+    requested_by: str
+    created_at: datetime
+    updated_at: datetime
+    state_json: str | None
+    error: str | None
+    recommended_action: str | None
+    confidence: float | None
+    risk_level: str | None
+    decision: str | None
+    reviewer: str | None
+    decided_at: datetime | None
 
 
 class CampaignRecord(BaseModel):

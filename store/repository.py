@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Self
 
-from sqlalchemy import and_, case, delete, func, insert, select, text
+from sqlalchemy import Text, and_, case, cast, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -53,6 +53,7 @@ from store.records import (
     ReviewItem,
     ReviewPulse,
     StateSave,
+    StoredRecommendation,
 )
 
 __all__ = [
@@ -145,7 +146,7 @@ class Store:
         campaign cannot both create."""
         async with self._sessions.begin() as session:
             await self._lock(session, POSTGRES_CAMPAIGN_LOCK_SPACE, campaign_id)
-            pending = (await session.scalars(_pending_query(campaign_id, since))).first()
+            pending = await _first(session, _pending_query(campaign_id, since))
             if pending is not None:
                 return mapping.to_record(pending), False
             await session.execute(
@@ -156,13 +157,12 @@ class Store:
     async def find_pending(self, campaign_id: str, since: datetime) -> RecommendationRecord | None:
         """Newest recommendation in analyzing/pending_review created at or after ``since``."""
         async with self._sessions() as session:
-            row = (await session.scalars(_pending_query(campaign_id, since))).first()
+            row = await _first(session, _pending_query(campaign_id, since))
             return mapping.to_record(row) if row else None
 
     async def get_recommendation(self, recommendation_id: str) -> RecommendationRecord | None:
-        async with self._sessions() as session:
-            row = await session.get(RecommendationRow, recommendation_id)
-            return mapping.to_record(row) if row else None
+        row = await self.read_recommendation(recommendation_id)
+        return mapping.to_record(row) if row else None
 
     async def list_recommendations(
         self,
@@ -172,16 +172,32 @@ class Store:
         offset: int = 0,
     ) -> tuple[list[RecommendationRecord], int]:
         """One page, newest first, and the total number of matching rows."""
+        rows, total = await self.read_recommendations(status, campaign_id, limit, offset)
+        return [mapping.to_record(row) for row in rows], total
+
+    async def read_recommendation(self, recommendation_id: str) -> StoredRecommendation | None:
+        """The row with its state still JSON text (decoded by mapping.to_record)."""
+        async with self._sessions() as session:
+            return await _first(session, _STORED.where(_ID == recommendation_id))
+
+    async def read_recommendations(
+        self,
+        status: RecommendationStatus | None = None,
+        campaign_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[StoredRecommendation], int]:
+        """list_recommendations with the state documents still JSON text."""
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         filters = _list_filters(status, campaign_id)
+        page = _newest_first(_STORED.where(*filters)).limit(limit).offset(offset)
         async with self._sessions() as session:
             total = await session.scalar(
                 select(func.count()).select_from(RecommendationRow).where(*filters)
             )
-            page = select(RecommendationRow).where(*filters).limit(limit).offset(offset)
-            rows = await session.scalars(_newest_first(page))
-            return [mapping.to_record(row) for row in rows], int(total or 0)
+            rows = (await session.execute(page)).all()
+        return [StoredRecommendation(*row) for row in rows], int(total or 0)
 
     # -- reviewer console ------------------------------------------------------------------
 
@@ -547,7 +563,7 @@ class Store:
 
     @staticmethod
     async def _record(session: AsyncSession, recommendation_id: str) -> RecommendationRecord:
-        row = await session.get(RecommendationRow, recommendation_id)
+        row = await _first(session, _STORED.where(_ID == recommendation_id))
         if row is None:  # cannot happen: the row was written in this very transaction
             raise LookupError(recommendation_id)
         return mapping.to_record(row)
@@ -576,13 +592,32 @@ def _first_decided_at(excluded: Any) -> Any:
     return case((same_decision, row.decided_at), else_=excluded.decided_at)
 
 
-def _pending_query(campaign_id: str, since: datetime) -> Select[tuple[RecommendationRow]]:
-    query = select(RecommendationRow).where(
+def _pending_query(campaign_id: str, since: datetime) -> Select[Any]:
+    query = _STORED.where(
         RecommendationRow.campaign_id == campaign_id,
         RecommendationRow.status.in_(PENDING_STATUSES),
         RecommendationRow.created_at >= since,
     )
     return _newest_first(query).limit(1)
+
+
+# A recommendation row as StoredRecommendation reads it: plain columns (no ORM objects) and the
+# state as text, cast in SQL so that neither the driver nor SQLAlchemy decodes it (reads
+# decode it once, or not at all when api/views.py has the view cached).
+_STORED = select(
+    *(
+        cast(RecommendationRow.state, Text).label(name)
+        if name == "state_json"
+        else getattr(RecommendationRow, name)
+        for name in StoredRecommendation._fields
+    )
+)
+_ID = RecommendationRow.recommendation_id
+
+
+async def _first(session: AsyncSession, query: Select[Any]) -> StoredRecommendation | None:
+    row = (await session.execute(query)).first()
+    return StoredRecommendation(*row) if row else None
 
 
 def _list_filters(status: RecommendationStatus | None, campaign_id: str | None) -> list[Any]:

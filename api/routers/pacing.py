@@ -66,7 +66,7 @@ PLAN_BODY = {
 }
 
 
-def get_monitor(store: Store = Depends(get_store)) -> MonitorStore:
+async def get_monitor(store: Store = Depends(get_store)) -> MonitorStore:
     return MonitorStore(store.engine)
 
 

@@ -42,15 +42,15 @@ CSV_EXAMPLE = (
 )
 
 
-def get_service(request: Request) -> PortfolioService:
+async def get_service(request: Request) -> PortfolioService:
     return PortfolioService(
-        get_services(request).settings, get_store(request), get_temporal(request)
+        get_services(request).settings, await get_store(request), get_temporal(request)
     )
 
 
-def get_reader(request: Request) -> PortfolioService:
+async def get_reader(request: Request) -> PortfolioService:
     """Reads need the store only: they answer while Temporal is down."""
-    return PortfolioService(get_services(request).settings, get_store(request), None)  # type: ignore[arg-type]
+    return PortfolioService(get_services(request).settings, await get_store(request), None)  # type: ignore[arg-type]
 
 
 @router.post(

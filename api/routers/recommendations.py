@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from api.auth import ANALYZE_ROLES, READ_ROLES, REVIEW_ROLES, Principal, require_roles
 from api.errors import error_responses
+from api.responses import JsonBytes
 from api.schemas import (
     ID_PATTERN,
     MAX_CAMPAIGN_ID_LENGTH,
@@ -38,9 +39,9 @@ RecommendationId = Annotated[
 ]
 
 
-def get_service(request: Request) -> RecommendationService:
+async def get_service(request: Request) -> RecommendationService:
     return RecommendationService(
-        get_services(request).settings, get_store(request), get_temporal(request)
+        get_services(request).settings, await get_store(request), get_temporal(request)
     )
 
 
@@ -90,12 +91,8 @@ async def list_recommendations(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     _: Principal = Depends(require_roles(*READ_ROLES)),
     service: RecommendationService = Depends(get_service),
-) -> RecommendationPage:
-    records, total = await service.store.list_recommendations(
-        status=status, campaign_id=campaign_id, limit=limit, offset=offset
-    )
-    items = [RecommendationView.build(record) for record in records]
-    return RecommendationPage(items=items, total=total, limit=limit, offset=offset)
+) -> Response:
+    return JsonBytes(await service.list_json(status, campaign_id, limit, offset))
 
 
 @router.get(
@@ -118,8 +115,8 @@ async def get_recommendation(
     ] = False,
     _: Principal = Depends(require_roles(*READ_ROLES)),
     service: RecommendationService = Depends(get_service),
-) -> RecommendationView:
-    return await service.get(recommendation_id, live=live)
+) -> Response:
+    return JsonBytes(await service.get_json(recommendation_id, live=live))
 
 
 @router.post(

@@ -28,7 +28,7 @@ Name = Annotated[
 ADMIN = Depends(require_roles(Role.admin))
 
 
-def get_settings_(request: Request) -> Settings:
+async def get_settings_(request: Request) -> Settings:
     return get_services(request).settings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.lifecycle import RecommendationStatus
 from tests.api.conftest import (
     CLIENT,
     REVIEWER,
@@ -12,6 +13,7 @@ from tests.api.conftest import (
     start_analysis,
     wait_for_status,
 )
+from tests.store.conftest import Factory
 
 BASE = "/api/v1/recommendations"
 
@@ -168,3 +170,38 @@ async def test_campaign_history_is_paged_and_counts_every_run(http):
     ]
     too_many = await http.get(f"/api/v1/campaigns/{campaign_id}/history?limit=500", headers=CLIENT)
     assert too_many.status_code == 422
+
+
+async def test_reads_show_every_save_of_the_state(http, store):
+    """The read views are cached by row (api/views.py): a save must never be hidden by it."""
+    make = Factory()
+    campaign_id = new_campaign()
+    recommendation_id = f"rec-{campaign_id}-0000cafe"
+    await store.create_recommendation(recommendation_id, campaign_id, "test")
+    pending = make.state(recommendation_id, campaign_id, seq=1)
+    await store.sync_state(pending)
+
+    async def read() -> tuple[dict, dict]:
+        one = await http.get(f"{BASE}/{recommendation_id}", headers=CLIENT)
+        page = await http.get(BASE, params={"campaign_id": campaign_id}, headers=CLIENT)
+        return one.json(), page.json()
+
+    before, page_before = await read()
+    await store.sync_state(
+        make.state(
+            recommendation_id,
+            campaign_id,
+            RecommendationStatus.completed,
+            decided=True,
+            executed=True,
+            measured=True,
+            seq=2,
+        )
+    )
+    after, page_after = await read()
+
+    assert (before["status"], before["outcome"]) == ("pending_review", None)
+    assert after["status"] == "completed"
+    assert after["outcome"] is not None and after["execution"] is not None
+    assert page_before["items"] == [before]
+    assert page_after["items"] == [after]
