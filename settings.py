@@ -253,7 +253,6 @@ class Settings(BaseSettings):
             change_cooldown=timedelta(seconds=self.change_cooldown_seconds),
             max_approval_age=timedelta(seconds=self.max_approval_age_seconds),
             max_reanalyses=self.max_reanalyses,
-            local_reasoning=self.reasoner == "rules",
         )
 
 

@@ -82,9 +82,6 @@ class LifecyclePolicy(BaseModel):
     max_approval_age: timedelta = timedelta(hours=24)
     # Reanalyses a reviewer may ask for on one recommendation.
     max_reanalyses: int = Field(default=5, ge=0)
-    # The reasoning steps run as local activities (the rules reasoner: milliseconds of CPU);
-    # an LLM's calls stay activities of their own, long and rate-limited.
-    local_reasoning: bool = False
 
 
 class MetricsWindow(BaseModel):

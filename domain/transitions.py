@@ -39,7 +39,6 @@ class StoredStatus(BaseModel):
     status: RecommendationStatus
     revision: int
     created_at: datetime
-    seq: int = 0  # LifecycleState.seq of the stored state
 
 
 class StateChange(BaseModel):

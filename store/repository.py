@@ -312,13 +312,10 @@ class Store:
     ) -> tuple[StateSave, list[bool]]:
         """``sync_state`` and ``append_audit`` of each entry in one transaction: the audit
         entries are appended (a repeated one is not, as in append_audit) whether or not a
-        newer state is stored already. A save of the state already stored (the same sequence
-        number: the same save run again, its entries stamped at a later workflow time) appends
-        nothing. Returns the save and, per entry, whether it was inserted by this call."""
+        newer state is stored already. Returns the save and, per entry, whether it was
+        inserted by this call."""
         async with self._sessions.begin() as session:
             saved = await self._sync_state(session, state, utcnow())
-            if _same_save(saved, state):
-                return saved, [False] * len(audit)
             inserted = [await self._append_audit(session, event) for event in audit]
         return saved, inserted
 
@@ -342,7 +339,7 @@ class Store:
     @staticmethod
     async def _stored_status(session: AsyncSession, recommendation_id: str) -> StoredStatus | None:
         row = RecommendationRow
-        query = select(row.status, row.revision, row.created_at, row.state_seq).where(
+        query = select(row.status, row.revision, row.created_at).where(
             row.recommendation_id == recommendation_id
         )
         found = (await session.execute(query)).first()
@@ -352,7 +349,6 @@ class Store:
             status=RecommendationStatus(found.status),
             revision=found.revision,
             created_at=found.created_at,
-            seq=found.state_seq,
         )
 
     async def last_change(self, campaign_id: str) -> LastChange | None:
@@ -617,13 +613,6 @@ _STORED = select(
     )
 )
 _ID = RecommendationRow.recommendation_id
-
-
-def _same_save(saved: StateSave, state: LifecycleState) -> bool:
-    """The workflow numbers every save (seq > 0): a number the store holds already is that
-    same save again."""
-    previous = saved.previous
-    return previous is not None and 0 < state.seq == previous.seq
 
 
 async def _first(session: AsyncSession, query: Select[Any]) -> StoredRecommendation | None:

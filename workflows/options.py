@@ -19,25 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import activity_names as names
 
 
-# workflow.patched id: steps marked ``local`` run as local activities from here on (earlier
-# runs keep scheduling them as activities; tests/replay/histories/before-local-steps).
-LOCAL_STEPS = "local-steps"
-
-
 @dataclass(frozen=True)
 class ActivityOptions:
     timeout: timedelta  # per attempt
     retry: RetryPolicy
     heartbeat: timedelta | None = None
     overall: timedelta | None = None  # all attempts together (schedule-to-close)
-    # A short step of our own (a save to our database, a look-up, the rules reasoner): run in
-    # the worker that runs the workflow, recorded as a marker in the workflow's own task, with
-    # no activity task to schedule, queue, poll and complete on the server (bench/lifecycle.py:
-    # the Temporal server's CPU per run). Same retry policy and timeouts. Only for steps that
-    # may run twice: when the server refuses the task's completion (an activity finished
-    # meanwhile) the task is run again and so is the step, at a later workflow time. Not for
-    # calls to a third party, which stay activities, rate-limited and visible as such.
-    local: bool = False
 
 
 # Our own database: keep retrying (unlimited attempts) so an outage delays a run, never loses it.
@@ -56,9 +43,6 @@ QUICK_LOOKUP = ActivityOptions(
     timeout=timedelta(seconds=5),
     overall=timedelta(seconds=12),
     retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=2),
-    # Local, so a reviewer's decision is not queued behind a backlog of other runs' activities
-    # (bench/lifecycle.py: half of 1,000 approvals first got 503 check_unavailable).
-    local=True,
 )
 # Safe to retry: the idempotency key makes a repeated write a no-op on the platform, so an
 # approved action rides out a platform outage of up to two hours instead of failing the run.
@@ -84,16 +68,6 @@ async def run_activity(
     ``asyncio.CancelledError`` (not an ActivityError), so no step mistakes the cancellation for
     a failed source or a provider outage and carries on."""
     try:
-        if options.local and workflow.patched(LOCAL_STEPS):
-            return await workflow.execute_local_activity(
-                name,
-                arg,
-                result_type=result_type,
-                start_to_close_timeout=options.timeout,
-                schedule_to_close_timeout=options.overall,
-                retry_policy=options.retry,
-                summary=summary,
-            )
         return await workflow.execute_activity(
             name,
             arg,

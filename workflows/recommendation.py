@@ -22,7 +22,6 @@ judging) run inline because they are deterministic.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -158,14 +157,7 @@ REASONING = ActivityOptions(
 RULES_FALLBACK = ActivityOptions(
     timeout=timedelta(seconds=30),
     retry=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
-    local=True,
 )
-# The policy's local_reasoning (the rules reasoner: the same answer if it runs twice).
-LOCAL_REASONING = replace(REASONING, local=True)
-# Saves of this run's state (with its audit entries): the store keeps the highest state
-# sequence number and drops the entries of a save it has already stored, so a save that runs
-# twice changes nothing the second time.
-SAVE = replace(PERSISTENCE, local=True)
 # Queueing a plan on the campaign's change queue (a call to Temporal itself).
 QUEUE_CHANGE = PERSISTENCE
 # The queue answers within the approval's maximum age plus the execution budget; past that
@@ -594,8 +586,7 @@ class RecommendationWorkflow:
         """A reasoning step; when the primary reasoner fails it, the rules reasoner answers.
         The result's usage (including calls of a failed attempt) is added to the run's."""
         try:
-            options = LOCAL_REASONING if self._policy.local_reasoning else REASONING
-            result = await self._activity(name, arg, result_type, options, summary)
+            result = await self._activity(name, arg, result_type, REASONING, summary)
         except ActivityError as err:
             fallback = ReasonerFallback(error_type=error_type(err), error=describe_error(err))
             workflow.logger.warning(
@@ -911,7 +902,7 @@ class RecommendationWorkflow:
         if audit:
             summary += " with audit " + ", ".join(entry.event for entry in audit)
         save = StateWithAudit(state=self._state, audit=audit)
-        await self._activity(names.SAVE_STATE, save, None, SAVE, summary)
+        await self._activity(names.SAVE_STATE, save, None, PERSISTENCE, summary)
 
     async def _audit(self, event: str, actor: str, payload: dict[str, Any]) -> None:
         audit = self._audit_event(event, actor, payload)

@@ -5,9 +5,7 @@ the outcome timer, a campaign's idle change queue), recorded by
 ``python -m tests.replay.record_histories``. ``histories/before-decision-updates/`` holds runs
 started before the DECISION_UPDATES patch (signals, direct execution), and
 ``histories/before-folded-persistence/`` the same scenarios as ``current/`` recorded before the
-FOLDED_PERSISTENCE patch (``record_audit_event`` then ``sync_state``, not ``save_state``), and
-``histories/before-local-steps/`` the same again before the LOCAL_STEPS patch (saves, the
-decision's cooldown look-up and the rules reasoner as activities, not local activities): code
+FOLDED_PERSISTENCE patch (``record_audit_event`` then ``sync_state``, not ``save_state``): code
 that may still be running them somewhere must keep replaying them.
 """
 

@@ -357,26 +357,3 @@ async def test_an_older_state_saved_with_audit_keeps_the_newer_state_and_adds_th
     assert not saved.written and inserted == [True]
     assert (await _row(store, recommendation_id)).status == "approved"
     assert await store.list_audit(recommendation_id) == [entry]
-
-
-async def test_a_save_run_again_at_a_later_workflow_time_adds_no_entries(
-    store: Store, make: Factory
-) -> None:
-    """A local save_state runs again when its workflow task is retried: the same save (same
-    seq), its entries stamped with the retried task's time. The audit keeps the first."""
-    recommendation_id, campaign_id = await _created(store, make)
-    state = make.state(recommendation_id, campaign_id, RecommendationStatus.failed, seq=2)
-    failed = AuditEvent(
-        recommendation_id=recommendation_id,
-        event="failed",
-        actor="system",
-        at=datetime(2025, 1, 6, 9, 0, tzinfo=UTC),
-    )
-    later = failed.model_copy(update={"at": datetime(2025, 1, 6, 9, 0, 1, tzinfo=UTC)})
-
-    _, first = await store.save_state(state, [failed])
-    _, again = await store.save_state(state, [later])
-    _, next_save = await store.save_state(state.model_copy(update={"seq": 3}), [later])
-
-    assert (first, again, next_save) == ([True], [False], [True])
-    assert await store.list_audit(recommendation_id) == [failed, later]

@@ -421,12 +421,7 @@ class MemoryStore:
         mine = [s for s in self.states if s.recommendation_id == state.recommendation_id]
         created = self.created.setdefault(state.recommendation_id, datetime.now(UTC))
         previous = (
-            StoredStatus(
-                status=mine[-1].status,
-                revision=mine[-1].revision,
-                created_at=created,
-                seq=mine[-1].seq,
-            )
+            StoredStatus(status=mine[-1].status, revision=mine[-1].revision, created_at=created)
             if mine
             else None
         )
@@ -445,11 +440,8 @@ class MemoryStore:
     async def save_state(
         self, state: LifecycleState, audit: list[AuditEvent]
     ) -> tuple[StateSave, list[bool]]:
-        """Store.save_state's contract: sync_state and append_audit of each entry, together;
-        nothing appended for a save stored already (the same seq)."""
+        """Store.save_state's contract: sync_state and append_audit of each entry, together."""
         saved = await self.sync_state(state)
-        if saved.previous is not None and 0 < state.seq == saved.previous.seq:
-            return saved, [False] * len(audit)
         return saved, [await self.append_audit(event) for event in audit]
 
     async def last_change(self, campaign_id: str) -> LastChange | None:
