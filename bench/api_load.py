@@ -5,10 +5,10 @@
 
 Seeds a store (BENCH_RECOMMENDATIONS, 10,000) through the store's own API (`create_recommendation`
 and `sync_state`, as the workflow saves them: most finished with execution and outcome, some
-pending review), starts the API process against it, and sends requests on a fixed schedule
-(BENCH_RATE per second for BENCH_SECONDS, open loop: a slow answer does not delay the next
-request; latency is counted from the scheduled send time) — 80 % `GET
-/api/v1/recommendations/{id}` of random seeded ids, 20 % the list endpoint (a random status
+pending review; then analyzed, as autovacuum would), starts the API process against it, and
+sends requests on a fixed schedule (BENCH_RATE per second for BENCH_SECONDS, open loop: a slow
+answer does not delay the next request; latency is counted from the scheduled send time) — 80 %
+`GET /api/v1/recommendations/{id}` of random seeded ids, 20 % the list endpoint (a random status
 filter or none). PostgreSQL: a database `bench_api` on BENCH_POSTGRES_DSN
 (postgresql://postgres@127.0.0.1:5432/postgres), recreated for the run; skipped, and said so,
 when the server does not answer. Writes `bench/results/api_load.json` (BENCH_OUT).
