@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext import asyncio as sa_asyncio
@@ -70,17 +68,7 @@ def _create_sqlite_engine(url: URL, options: dict[str, Any]) -> AsyncEngine:
 def _create_async_engine(url: URL, **options: Any) -> AsyncEngine:
     # Looked up at call time: with tracing on, OpenTelemetry's SQLAlchemy instrumentation has
     # wrapped sqlalchemy.ext.asyncio.create_async_engine, and the engine must come from that.
-    return sa_asyncio.create_async_engine(url, **{"json_deserializer": load_json, **options})
-
-
-def load_json(text: str | bytes) -> Any:
-    """Decode a JSON column: orjson reads state documents several times faster than the
-    standard library (bench/api_load.py); documents it refuses (NaN, written by ``json.dumps``
-    before) still decode."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    return sa_asyncio.create_async_engine(url, **options)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
