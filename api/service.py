@@ -77,7 +77,9 @@ class RecommendationService:
         if live and not RecommendationStatus(row.status).is_final:
             state = await temporal.query_state(self.client, row.workflow_id)
             if state is not None:
-                view = RecommendationView.build(mapping.to_record(row), state)
+                # The stored state is not part of a live view: no need to decode it.
+                record = mapping.to_record(row._replace(state_json=None))
+                view = RecommendationView.build(record, state)
                 return view.model_dump_json().encode()
         return views.view_json(row)
 
